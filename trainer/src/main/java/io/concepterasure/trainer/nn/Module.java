@@ -1,0 +1,48 @@
+package io.concepterasure.trainer.nn;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The counterpart of {@code torch.nn.Module}: a tree of named children and named parameters, so
+ * that the dotted names of {@link #namedParameters()} equal the keys of the diffusers or
+ * transformers checkpoint and weights load by name.
+ *
+ * <p>Forward passes are plain Java methods on each subclass, written with DJL {@code NDArray}
+ * operations, because their signatures differ per module (as in diffusers).
+ */
+public abstract class Module {
+  private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+  private final Map<String, Module> children = new LinkedHashMap<>();
+
+  protected final Parameter parameter(String name, Parameter parameter) {
+    if (parameters.putIfAbsent(name, parameter) != null) {
+      throw new IllegalStateException("duplicate parameter " + name);
+    }
+    return parameter;
+  }
+
+  protected final <M extends Module> M child(String name, M module) {
+    if (children.putIfAbsent(name, module) != null) {
+      throw new IllegalStateException("duplicate child " + name);
+    }
+    return module;
+  }
+
+  public final Map<String, Module> children() {
+    return Collections.unmodifiableMap(children);
+  }
+
+  /** Every parameter of this module and its descendants, by checkpoint name, in registration order. */
+  public final Map<String, Parameter> namedParameters() {
+    Map<String, Parameter> out = new LinkedHashMap<>();
+    collect("", out);
+    return out;
+  }
+
+  private void collect(String prefix, Map<String, Parameter> out) {
+    parameters.forEach((name, p) -> out.put(prefix + name, p));
+    children.forEach((name, c) -> c.collect(prefix + name + ".", out));
+  }
+}
