@@ -183,9 +183,10 @@ def build_pipeline(name: str, spec: dict, tokenizer) -> StableDiffusionPipeline:
     unet = UNet2DConditionModel(in_channels=4, out_channels=4, **spec["unet"])
     perturb(unet, 11)
     torch.manual_seed(2)
+    # bos/eos/pad ids 0/2/1 are what the published SD text encoder configs carry (legacy values)
     te_cfg = CLIPTextConfig(vocab_size=49408, num_attention_heads=4, max_position_embeddings=77,
-                            projection_dim=spec["text_encoder"]["hidden_size"], layer_norm_eps=1e-5, bos_token_id=0, eos_token_id=2, pad_token_id=1,
-                            **spec["text_encoder"])
+                            projection_dim=spec["text_encoder"]["hidden_size"], layer_norm_eps=1e-5,
+                            bos_token_id=0, eos_token_id=2, pad_token_id=1, **spec["text_encoder"])
     text_encoder = CLIPTextModel(te_cfg).eval()
     perturb(text_encoder, 12, scale=0.02)
     torch.manual_seed(3)
@@ -375,10 +376,33 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--only", choices=sorted(MODELS), action="append", help="build only these models")
+    ap.add_argument("--check", action="store_true",
+                    help="build into a temporary folder and fail unless it equals --out byte for byte")
     args = ap.parse_args()
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            build(Path(tmp), None)
+            return compare(Path(tmp), args.out)
+    build(args.out, args.only)
+
+
+def compare(fresh: Path, committed: Path) -> int:
+    def names(root):
+        return {p.relative_to(root) for p in root.rglob("*")
+                if p.is_file() and p.name not in ("README.md", ".gitattributes")}
+
+    a, b = names(fresh), names(committed)
+    bad = sorted(str(p) for p in a ^ b) + sorted(str(p) for p in a & b
+                                                 if (fresh / p).read_bytes() != (committed / p).read_bytes())
+    for p in bad:
+        print(f"differs: {p}", file=sys.stderr)
+    print("fixtures up to date" if not bad else f"{len(bad)} fixture files differ from a fresh build")
+    return 1 if bad else 0
+
+
+def build(out: Path, only):
     torch.set_num_threads(1)  # one thread: bit-identical reruns
     torch.use_deterministic_algorithms(True)
-    out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
     tokenizers = tokenizer_fixtures(out)
@@ -390,7 +414,7 @@ def main():
                        about="tokens.json: per prompt {prompt, sd1_ids, sd2_ids (unpadded, untruncated), "
                              "sd1_input_ids, sd2_input_ids (77, truncated, padded)}"),
         models={})
-    for name in args.only or sorted(MODELS):
+    for name in only or sorted(MODELS):
         spec = MODELS[name]
         pipe = build_pipeline(name, spec, tokenizers[name])
         folder = out / name
@@ -415,9 +439,9 @@ def main():
             vae_parameters=sum(p.numel() for p in pipe.vae.parameters()),
             tensors=fx.about)
         print(f"{name}: {len(fx.tensors)} tensors", flush=True)
-    if not args.only:
+    if not only:
         write_json(out / "MANIFEST.json", manifest)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
