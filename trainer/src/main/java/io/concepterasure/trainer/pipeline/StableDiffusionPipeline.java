@@ -7,8 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.concepterasure.trainer.diffusion.DiffusersModelLayout;
+import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
 import io.concepterasure.trainer.diffusion.scheduler.DdimInverseScheduler;
 import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import io.concepterasure.trainer.diffusion.scheduler.DdimSchedulerConfig;
@@ -19,7 +20,6 @@ import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.text.CLIPTextModel;
 import io.concepterasure.trainer.text.ClipTokenizer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,35 +65,28 @@ public final class StableDiffusionPipeline implements AutoCloseable {
 
   /**
    * Loads every component of a diffusers Stable Diffusion folder into {@code manager} as {@code
-   * dtype}. The scheduler is DDIM built from {@code scheduler/scheduler_config.json}, whatever
-   * scheduler the folder names (as {@code DDIMScheduler.from_config} does).
+   * dtype}. The scheduler is DDIM built from the folder's scheduler config, whatever scheduler
+   * class it names (as {@code DDIMScheduler.from_config} does).
    */
   public static StableDiffusionPipeline load(Path dir, NDManager manager, DataType dtype) throws IOException {
-    Path index = dir.resolve("model_index.json");
-    if (!Files.isRegularFile(index)) {
-      throw new IOException("not a diffusers pipeline folder (no model_index.json): " + dir);
-    }
-    JsonNode components = new ObjectMapper().readTree(index.toFile());
-    expect(components, index, "tokenizer", "CLIPTokenizer", "CLIPTokenizerFast");
-    expect(components, index, "text_encoder", "CLIPTextModel");
-    expect(components, index, "unet", "UNet2DConditionModel");
-    expect(components, index, "vae", "AutoencoderKL");
+    DiffusersModelLayout layout = DiffusersModelLayout.open(dir);
+    expect(layout, DiffusersModelLayout.TOKENIZER, "CLIPTokenizer", "CLIPTokenizerFast");
+    expect(layout, DiffusersModelLayout.TEXT_ENCODER, "CLIPTextModel");
+    expect(layout, DiffusersModelLayout.UNET, "UNet2DConditionModel");
+    expect(layout, DiffusersModelLayout.VAE, "AutoencoderKL");
 
-    ClipTokenizer tokenizer = ClipTokenizer.load(dir.resolve("tokenizer"));
+    ClipTokenizer tokenizer = ClipTokenizer.load(layout.tokenizer().folder());
     try {
-      CLIPTextModel textEncoder = CLIPTextModel.fromPretrained(dir.resolve("text_encoder"), manager, dtype);
-      Path unetConfig = dir.resolve("unet/config.json");
-      UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(unetConfig));
+      DiffusersModelLayout.Component text = layout.textEncoder();
+      CLIPTextModel textEncoder = CLIPTextModel.load(text.config(), text.weights(), manager, dtype);
+      DiffusersModelLayout.Component u = layout.unet();
+      UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(u.config()));
+      StateDictLoader.load(unet, u.weights(), manager, dtype);
       // diffusers' UNet2DConditionModel default; only the default image size depends on it.
-      int sampleSize = new ObjectMapper().readTree(unetConfig.toFile()).path("sample_size").asInt(64);
-      Path unetWeights = dir.resolve("unet/diffusion_pytorch_model.safetensors");
-      if (!Files.isRegularFile(unetWeights)) {
-        throw new IOException("unet: missing " + unetWeights);
-      }
-      StateDictLoader.load(unet, unetWeights, manager, dtype);
-      AutoencoderKL vae = AutoencoderKL.fromPretrained(dir.resolve("vae"), manager, dtype);
-      DdimScheduler scheduler =
-          new DdimScheduler(DdimSchedulerConfig.read(dir.resolve("scheduler/scheduler_config.json")));
+      int sampleSize = new ObjectMapper().readTree(u.config().toFile()).path("sample_size").asInt(64);
+      DiffusersModelLayout.Component v = layout.vae();
+      AutoencoderKL vae = AutoencoderKL.load(v.config(), v.weights(), manager, dtype);
+      DdimScheduler scheduler = new DdimScheduler(DdimSchedulerConfig.read(layout.scheduler().config()));
       return new StableDiffusionPipeline(tokenizer, textEncoder, unet, vae, scheduler, sampleSize);
     } catch (IOException | RuntimeException e) {
       tokenizer.close();
@@ -101,16 +94,12 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     }
   }
 
-  private static void expect(JsonNode components, Path index, String name, String... classes) throws IOException {
-    JsonNode entry = components.get(name);
-    String found = entry != null && entry.isArray() && entry.size() == 2 ? entry.get(1).asText() : null;
-    for (String c : classes) {
-      if (c.equals(found)) {
-        return;
-      }
+  private static void expect(DiffusersModelLayout layout, String name, String... classes) throws IOException {
+    String found = layout.component(name).className();
+    if (!java.util.Arrays.asList(classes).contains(found)) {
+      throw new InvalidModelFolderException(layout.folder(),
+          "component '" + name + "' must be " + String.join(" or ", classes) + ", found " + found);
     }
-    throw new IOException(index + ": component '" + name + "' must be " + String.join(" or ", classes)
-        + ", found " + (entry == null ? "nothing" : entry.toString()));
   }
 
   public ClipTokenizer tokenizer() {

@@ -7,7 +7,6 @@ import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.nn.Conv2d;
 import io.concepterasure.trainer.nn.Module;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -32,13 +31,12 @@ public final class AutoencoderKL extends Module {
     this.postQuantConv = config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(latent, latent, 1, 1, 0)) : null;
   }
 
-  /** Builds the VAE from a {@code vae/} folder ({@code config.json}, {@code diffusion_pytorch_model.safetensors}). */
-  public static AutoencoderKL fromPretrained(Path dir, NDManager manager, DataType dtype) throws IOException {
-    AutoencoderKL vae = new AutoencoderKL(AutoencoderKLConfig.read(dir.resolve("config.json")));
-    Path weights = dir.resolve("diffusion_pytorch_model.safetensors");
-    if (!Files.isRegularFile(weights)) {
-      throw new IOException("vae: missing " + weights);
-    }
+  /**
+   * Builds the VAE from its {@code config.json} and loads its safetensors weights (a file or a
+   * sharded index) into {@code manager} as {@code dtype}.
+   */
+  public static AutoencoderKL load(Path config, Path weights, NDManager manager, DataType dtype) throws IOException {
+    AutoencoderKL vae = new AutoencoderKL(AutoencoderKLConfig.read(config));
     StateDictLoader.load(vae, weights, manager, dtype);
     return vae;
   }
