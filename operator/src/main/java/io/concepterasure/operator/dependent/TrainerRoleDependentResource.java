@@ -1,0 +1,36 @@
+package io.concepterasure.operator.dependent;
+
+import io.concepterasure.api.v1alpha1.ConceptErasure;
+import io.concepterasure.operator.ErasureLabels;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+
+/** Lets the trainer read and patch the status of its own ConceptErasure (resourceNames) and nothing else. */
+@KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
+public class TrainerRoleDependentResource extends CRUDKubernetesDependentResource<Role, ConceptErasure> {
+
+  public TrainerRoleDependentResource() {
+    super(Role.class);
+  }
+
+  @Override
+  protected Role desired(ConceptErasure erasure, Context<ConceptErasure> context) {
+    return new RoleBuilder()
+        .withNewMetadata()
+          .withName(ErasureLabels.trainerName(erasure))
+          .withNamespace(erasure.getMetadata().getNamespace())
+          .withLabels(ErasureLabels.of(erasure, "trainer"))
+        .endMetadata()
+        .addNewRule()
+          .withApiGroups(ConceptErasure.GROUP)
+          .withResources("concepterasures/status")
+          .withResourceNames(erasure.getMetadata().getName())
+          .withVerbs("get", "patch")
+        .endRule()
+        .build();
+  }
+}
