@@ -9,7 +9,6 @@ import io.concepterasure.operator.dependent.TrainerRoleBindingDependentResource;
 import io.concepterasure.operator.dependent.TrainerRoleDependentResource;
 import io.concepterasure.operator.dependent.TrainerServiceAccountDependentResource;
 import io.concepterasure.operator.dependent.TrainingJobDependentResource;
-import io.concepterasure.operator.dependent.TrainingJobPrecondition;
 import io.concepterasure.operator.events.EventRecorder;
 import io.concepterasure.operator.metrics.OperatorMetrics;
 import io.concepterasure.operator.status.ConceptErasureStatusAggregator;
@@ -52,7 +51,7 @@ import org.jboss.logging.Logger;
     @Dependent(name = "role-binding", type = TrainerRoleBindingDependentResource.class,
         dependsOn = {"role", "service-account"}),
     @Dependent(name = "job", type = TrainingJobDependentResource.class,
-        dependsOn = {"request", "role-binding"}, reconcilePrecondition = TrainingJobPrecondition.class)
+        dependsOn = {"request", "role-binding"})
 })
 public class ConceptErasureReconciler implements Reconciler<ConceptErasure> {
   public static final String NAME = "concepterasure";

@@ -1,6 +1,8 @@
 package io.concepterasure.operator;
 
 import io.concepterasure.api.v1alpha1.ConceptErasure;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -27,6 +29,21 @@ public final class ErasureLabels {
     labels.put(INSTANCE, erasure.getMetadata().getName());
     labels.put(ERASURE, erasure.getMetadata().getName());
     return labels;
+  }
+
+  /**
+   * The controller reference with blockOwnerDeletion: deleting the resource deletes the object
+   * (and, for the Job, its pods) through Kubernetes' garbage collector; nothing else adopts it.
+   */
+  public static OwnerReference controllerReference(ConceptErasure erasure) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(erasure.getApiVersion())
+        .withKind(erasure.getKind())
+        .withName(erasure.getMetadata().getName())
+        .withUid(erasure.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
   }
 
   public static String jobName(ConceptErasure erasure) {

@@ -7,12 +7,11 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /** The trainer's request file (request.yaml: the spec), mounted read-only into the training pod. */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
-public class TrainerConfigMapDependentResource extends CRUDKubernetesDependentResource<ConfigMap, ConceptErasure> {
+public class TrainerConfigMapDependentResource extends OwnedDependentResource<ConfigMap> {
 
   public TrainerConfigMapDependentResource() {
     super(ConfigMap.class);
@@ -21,11 +20,7 @@ public class TrainerConfigMapDependentResource extends CRUDKubernetesDependentRe
   @Override
   protected ConfigMap desired(ConceptErasure erasure, Context<ConceptErasure> context) {
     return new ConfigMapBuilder()
-        .withNewMetadata()
-          .withName(ErasureLabels.configMapName(erasure))
-          .withNamespace(erasure.getMetadata().getNamespace())
-          .withLabels(ErasureLabels.of(erasure, "request"))
-        .endMetadata()
+        .withMetadata(metadata(erasure, ErasureLabels.configMapName(erasure), "request"))
         .addToData(TrainerContract.REQUEST_KEY, TrainerContract.requestYaml(erasure.getSpec()))
         .build();
   }

@@ -6,12 +6,11 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /** Binds the trainer's Role to the trainer's ServiceAccount. */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
-public class TrainerRoleBindingDependentResource extends CRUDKubernetesDependentResource<RoleBinding, ConceptErasure> {
+public class TrainerRoleBindingDependentResource extends OwnedDependentResource<RoleBinding> {
 
   public TrainerRoleBindingDependentResource() {
     super(RoleBinding.class);
@@ -21,11 +20,7 @@ public class TrainerRoleBindingDependentResource extends CRUDKubernetesDependent
   protected RoleBinding desired(ConceptErasure erasure, Context<ConceptErasure> context) {
     String name = ErasureLabels.trainerName(erasure);
     return new RoleBindingBuilder()
-        .withNewMetadata()
-          .withName(name)
-          .withNamespace(erasure.getMetadata().getNamespace())
-          .withLabels(ErasureLabels.of(erasure, "trainer"))
-        .endMetadata()
+        .withMetadata(metadata(erasure, name, "trainer"))
         .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(name).endRoleRef()
         .addNewSubject()
           .withKind("ServiceAccount")

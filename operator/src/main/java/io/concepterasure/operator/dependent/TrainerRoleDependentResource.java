@@ -6,12 +6,11 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /** Lets the trainer read and patch the status of its own ConceptErasure (resourceNames) and nothing else. */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
-public class TrainerRoleDependentResource extends CRUDKubernetesDependentResource<Role, ConceptErasure> {
+public class TrainerRoleDependentResource extends OwnedDependentResource<Role> {
 
   public TrainerRoleDependentResource() {
     super(Role.class);
@@ -20,11 +19,7 @@ public class TrainerRoleDependentResource extends CRUDKubernetesDependentResourc
   @Override
   protected Role desired(ConceptErasure erasure, Context<ConceptErasure> context) {
     return new RoleBuilder()
-        .withNewMetadata()
-          .withName(ErasureLabels.trainerName(erasure))
-          .withNamespace(erasure.getMetadata().getNamespace())
-          .withLabels(ErasureLabels.of(erasure, "trainer"))
-        .endMetadata()
+        .withMetadata(metadata(erasure, ErasureLabels.trainerName(erasure), "trainer"))
         .addNewRule()
           .withApiGroups(ConceptErasure.GROUP)
           .withResources("concepterasures/status")

@@ -6,13 +6,12 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
 /** The trainer's identity: one per resource, so its Role can name that resource alone. */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
 public class TrainerServiceAccountDependentResource
-    extends CRUDKubernetesDependentResource<ServiceAccount, ConceptErasure> {
+    extends OwnedDependentResource<ServiceAccount> {
 
   public TrainerServiceAccountDependentResource() {
     super(ServiceAccount.class);
@@ -21,11 +20,7 @@ public class TrainerServiceAccountDependentResource
   @Override
   protected ServiceAccount desired(ConceptErasure erasure, Context<ConceptErasure> context) {
     return new ServiceAccountBuilder()
-        .withNewMetadata()
-          .withName(ErasureLabels.trainerName(erasure))
-          .withNamespace(erasure.getMetadata().getNamespace())
-          .withLabels(ErasureLabels.of(erasure, "trainer"))
-        .endMetadata()
+        .withMetadata(metadata(erasure, ErasureLabels.trainerName(erasure), "trainer"))
         .build();
   }
 }

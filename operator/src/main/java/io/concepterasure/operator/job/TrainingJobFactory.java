@@ -61,6 +61,7 @@ public final class TrainingJobFactory {
           .withNamespace(erasure.getMetadata().getNamespace())
           .withLabels(jobLabels)
           .addToAnnotations(ErasureLabels.SPEC_HASH, specHash(erasure))
+          .withOwnerReferences(ErasureLabels.controllerReference(erasure))
         .endMetadata()
         .withNewSpec()
           // Kueue admits a queued Job by unsuspending it.
