@@ -31,6 +31,15 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
+    start();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    stop();
+  }
+
+  public void start() throws IOException {
     server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
         .withOfflineMode(true)
         .withApiServerVersion(K8S_VERSION)
@@ -41,8 +50,7 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
     applyCrd(client);
   }
 
-  @Override
-  public void afterAll(ExtensionContext context) {
+  public void stop() {
     if (client != null) {
       client.close();
     }
