@@ -97,11 +97,14 @@ class OperatorLifecycleTest {
     ConfigMap request = client.configMaps().inNamespace(namespace).withName("nudity-request").get();
     assertThat(request.getData().get("request.yaml")).contains("erase: \"nudity\"").contains("s3://models/stable-diffusion-v1-4");
     Role role = client.rbac().roles().inNamespace(namespace).withName("nudity-trainer").get();
-    assertThat(role.getRules()).singleElement().satisfies(r -> {
-      assertThat(r.getResources()).containsExactly("concepterasures/status");
+    assertThat(role.getRules()).hasSize(2).allSatisfy(r -> {
+      assertThat(r.getApiGroups()).containsExactly("concepterasure.io");
       assertThat(r.getResourceNames()).containsExactly("nudity");
-      assertThat(r.getVerbs()).containsExactlyInAnyOrder("get", "patch");
     });
+    assertThat(role.getRules().get(0).getResources()).containsExactly("concepterasures");
+    assertThat(role.getRules().get(0).getVerbs()).containsExactly("get");
+    assertThat(role.getRules().get(1).getResources()).containsExactly("concepterasures/status");
+    assertThat(role.getRules().get(1).getVerbs()).containsExactlyInAnyOrder("get", "patch");
     RoleBinding binding = client.rbac().roleBindings().inNamespace(namespace).withName("nudity-trainer").get();
     assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("nudity-trainer"));
     ServiceAccount account = client.serviceAccounts().inNamespace(namespace).withName("nudity-trainer").get();

@@ -8,7 +8,7 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
-/** Lets the trainer read and patch the status of its own ConceptErasure (resourceNames) and nothing else. */
+/** Lets the trainer read its own ConceptErasure and patch its status (resourceNames), nothing else. */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
 public class TrainerRoleDependentResource extends OwnedDependentResource<Role> {
 
@@ -20,6 +20,13 @@ public class TrainerRoleDependentResource extends OwnedDependentResource<Role> {
   protected Role desired(ConceptErasure erasure, Context<ConceptErasure> context) {
     return new RoleBuilder()
         .withMetadata(metadata(erasure, ErasureLabels.trainerName(erasure), "trainer"))
+        // Reading its own resource lets a client patch its status the usual way (fabric8 reads first).
+        .addNewRule()
+          .withApiGroups(ConceptErasure.GROUP)
+          .withResources("concepterasures")
+          .withResourceNames(erasure.getMetadata().getName())
+          .withVerbs("get")
+        .endRule()
         .addNewRule()
           .withApiGroups(ConceptErasure.GROUP)
           .withResources("concepterasures/status")

@@ -6,6 +6,7 @@ import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
@@ -66,6 +67,15 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
   /** A separate client, e.g. for an operator that closes its own on stop. */
   public KubernetesClient newClient() {
     return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
+  }
+
+  /** A client acting as a ServiceAccount (impersonation), to test RBAC rules as the API server applies them. */
+  public KubernetesClient newClientAs(String namespace, String serviceAccount) {
+    Config config = new ConfigBuilder(Config.fromKubeconfig(server.getKubeConfigYaml()))
+        .withImpersonateUsername("system:serviceaccount:" + namespace + ":" + serviceAccount)
+        .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated")
+        .build();
+    return new KubernetesClientBuilder().withConfig(config).build();
   }
 
   public String kubeConfigYaml() {

@@ -36,6 +36,13 @@ public final class OperatorHarness implements AutoCloseable {
     return harness;
   }
 
+  /** The operator with the given client, e.g. one acting as the operator's ServiceAccount. */
+  public static OperatorHarness start(KubernetesClient client, OperatorSettings settings) {
+    OperatorHarness harness = new OperatorHarness(client, settings);
+    harness.operator.start();
+    return harness;
+  }
+
   public SimpleMeterRegistry registry() {
     return registry;
   }
