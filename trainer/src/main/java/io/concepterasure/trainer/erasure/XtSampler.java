@@ -2,6 +2,7 @@ package io.concepterasure.trainer.erasure;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import java.util.List;
 
 /**
@@ -9,14 +10,18 @@ import java.util.List;
  * classifier-free guidance scale s. Run outside any gradient collector, so nothing is recorded.
  */
 public final class XtSampler {
-  private final SamplingScheduler scheduler;
+  private final DdimScheduler scheduler;
   private final int ddimSteps;
   private final float guidanceScale;
+  private final int[] timesteps;
 
-  public XtSampler(SamplingScheduler scheduler, int ddimSteps, float guidanceScale) {
+  /** Owns {@code scheduler}: sets its timesteps to {@code ddimSteps}. */
+  public XtSampler(DdimScheduler scheduler, int ddimSteps, float guidanceScale) {
     this.scheduler = scheduler;
     this.ddimSteps = ddimSteps;
     this.guidanceScale = guidanceScale;
+    scheduler.setTimesteps(ddimSteps);
+    this.timesteps = scheduler.timesteps();
   }
 
   public int ddimSteps() {
@@ -33,13 +38,14 @@ public final class XtSampler {
     if (k < 0 || k >= ddimSteps) {
       throw new IllegalArgumentException("k must be in [0, " + ddimSteps + ") but was " + k);
     }
-    int[] timesteps = scheduler.timesteps(ddimSteps);
+    // A clamped x0 needs its noise re-derived, or the step leaves the clamped trajectory.
+    boolean clips = scheduler.config().clipSample();
     NDArray x = xT;
     for (int i = 0; i < k; i++) {
       NDArray t = NoisePredictor.timestep(x.getManager(), timesteps[i], x.getShape().get(0));
       NDList eps = ErasureObjective.predictEach(phi, x, t, List.of(empty, condition));
       NDArray guided = eps.get(0).add(eps.get(1).sub(eps.get(0)).mul(guidanceScale));
-      x = scheduler.step(guided, timesteps[i], x, ddimSteps);
+      x = scheduler.step(guided, timesteps[i], x, 0f, clips, null).prevSample();
     }
     return new Xt(x, timesteps[k]);
   }

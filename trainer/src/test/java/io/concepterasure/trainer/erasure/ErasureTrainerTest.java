@@ -42,7 +42,7 @@ class ErasureTrainerTest {
 
   private ErasureTrainer trainer(TinyCrossAttentionDenoiser phi, TinyCrossAttentionDenoiser theta,
       ErasureObjective objective, TrainableParameterSet set, int iterations) {
-    return new ErasureTrainer(phi, theta, objective, set, new XtSampler(new ReferenceDdim(), 5, 3f), concepts,
+    return new ErasureTrainer(phi, theta, objective, set, new XtSampler(XtSamplerTest.stableDiffusionDdim(), 5, 3f), concepts,
         new ErasureTrainer.Settings(iterations, 42, 1e-2f, LATENT));
   }
 
@@ -103,7 +103,7 @@ class ErasureTrainerTest {
     TinyCrossAttentionDenoiser phi = new TinyCrossAttentionDenoiser(manager, 7);
     List<Double> losses = new ArrayList<>();
     try (ErasureTrainer trainer = new ErasureTrainer(phi, theta, new AllButOneObjective(1f, 1f, 0f),
-        TrainableParameterSet.CROSS_ATTENTION, new XtSampler(new ReferenceDdim(), 1, 3f), concepts.subList(0, 1),
+        TrainableParameterSet.CROSS_ATTENTION, new XtSampler(XtSamplerTest.stableDiffusionDdim(), 1, 3f), concepts.subList(0, 1),
         new ErasureTrainer.Settings(60, 42, 1e-2f, LATENT))) {
       trainer.train((iteration, l, t) -> losses.add(l.get("loss")));
     }

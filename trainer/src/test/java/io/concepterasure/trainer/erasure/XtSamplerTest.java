@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
+import io.concepterasure.trainer.diffusion.scheduler.DdimSchedulerConfig;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +17,13 @@ import org.junit.jupiter.api.Test;
 
 class XtSamplerTest {
   private NDManager manager;
-  private final ReferenceDdim ddim = new ReferenceDdim();
+  // Stable Diffusion's scheduler_config.json (clip_sample false).
+  static DdimScheduler stableDiffusionDdim() {
+    return new DdimScheduler(new DdimSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", null, false, false, 1,
+        "epsilon", false, null, "leading", false));
+  }
+
+  private final DdimScheduler ddim = stableDiffusionDdim();
 
   @BeforeEach
   void setUp() {
@@ -52,11 +60,12 @@ class XtSamplerTest {
     XtSampler.Xt xt = new XtSampler(ddim, 10, s).sample(model, xT, 3,
         manager.ones(new Shape(1, 2, 3)), manager.zeros(new Shape(1, 2, 3)));
 
-    int[] timesteps = ddim.timesteps(10);
+    int[] timesteps = ddim.timesteps();
+    float[] alphasCumprod = ddim.alphasCumprod();
     float[] expected = xT.toFloatArray();
     for (int i = 0; i < 3; i++) {
-      double a = ddim.alphasCumprod[timesteps[i]];
-      double aPrevious = ddim.alphasCumprod[timesteps[i + 1]];
+      double a = alphasCumprod[timesteps[i]];
+      double aPrevious = alphasCumprod[timesteps[i + 1]];
       for (int j = 0; j < expected.length; j++) {
         double x0 = (expected[j] - Math.sqrt(1 - a) * s) / Math.sqrt(a);
         expected[j] = (float) (Math.sqrt(aPrevious) * x0 + Math.sqrt(1 - aPrevious) * s);
