@@ -1,84 +1,57 @@
 package io.concepterasure.trainer.text;
 
-import com.fasterxml.jackson.core.type.TypeReference;
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.text.Normalizer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * CLIP's byte-level BPE tokenizer, read from a diffusers {@code tokenizer/} folder ({@code
- * vocab.json}, {@code merges.txt}, {@code tokenizer_config.json}), giving the ids of transformers'
- * {@code CLIPTokenizer} as it runs without ftfy installed: BERT's basic clean-up (control characters
- * dropped, CJK ideographs split, NFC, lower case), CLIP's pre-tokenizer pattern, then BPE with the
- * {@code </w>} end-of-word suffix.
+ * vocab.json}, {@code merges.txt}, {@code tokenizer_config.json}).
  *
- * <p>Special tokens (bos, eos, unk, pad and any added token) found in the text are kept whole and
- * map straight to their ids, as transformers does by splitting on them before the rest runs.
+ * <p>transformers' {@code CLIPTokenizer} is the Rust {@code tokenizers} library with a pipeline it
+ * assembles in code (NFC, whitespace runs to one space, lower case; CLIP's split pattern; byte-level
+ * BPE with a {@code </w>} end-of-word suffix). Diffusers folders ship no {@code tokenizer.json}, so
+ * we assemble the same pipeline as JSON and run it in the same library through DJL: the ids then
+ * agree by construction rather than by re-implementation. Special tokens (bos, eos, unk, pad) are
+ * matched in the raw text and map straight to their ids, as there; Stable Diffusion 2's pad token
+ * {@code !} is one of them.
+ *
+ * <p>Truncation and padding are done here, as the pipeline asks for them: {@code <bos> text <eos>},
+ * the text cut so that the whole fits {@code model_max_length}, then the pad token.
  */
-public final class ClipTokenizer {
-  // transformers reads only the first 49152 - 256 - 2 merges: the rest of CLIP's merges.txt was
+public final class ClipTokenizer implements AutoCloseable {
+  // transformers reads only the first 49152 - 256 - 2 merges: the rest of CLIP's merge list was
   // never part of the trained vocabulary.
   private static final int MAX_MERGES = 49152 - 256 - 2;
-  private static final Pattern PRE_TOKENIZER =
-      Pattern.compile(
-          "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
-          Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE | Pattern.UNICODE_CHARACTER_CLASS);
-  private static final String[] BYTE_ENCODER = bytesToUnicode();
+  private static final String SPLIT_PATTERN =
+      "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
-  private final Map<String, Integer> encoder;
-  private final Map<String, Integer> mergeRanks;
-  private final Map<String, Integer> specialTokens;
-  private final Map<String, String[]> cache = new ConcurrentHashMap<>();
+  private final HuggingFaceTokenizer tokenizer;
   private final int bosId;
   private final int eosId;
   private final int padId;
-  private final int unkId;
   private final int modelMaxLength;
 
-  private ClipTokenizer(
-      Map<String, Integer> encoder,
-      List<String> merges,
-      Map<String, Integer> specialTokens,
-      String bos,
-      String eos,
-      String pad,
-      String unk,
-      int modelMaxLength) {
-    this.encoder = encoder;
-    this.mergeRanks = new HashMap<>();
-    for (int i = 0; i < merges.size(); i++) {
-      mergeRanks.putIfAbsent(merges.get(i), i);
-    }
-    this.specialTokens = specialTokens;
-    this.bosId = idOf(bos, "bos_token");
-    this.eosId = idOf(eos, "eos_token");
-    this.padId = idOf(pad, "pad_token");
-    this.unkId = idOf(unk, "unk_token");
+  private ClipTokenizer(HuggingFaceTokenizer tokenizer, int bosId, int eosId, int padId, int modelMaxLength) {
+    this.tokenizer = tokenizer;
+    this.bosId = bosId;
+    this.eosId = eosId;
+    this.padId = padId;
     this.modelMaxLength = modelMaxLength;
-  }
-
-  private int idOf(String token, String role) {
-    Integer id = specialTokens.containsKey(token) ? specialTokens.get(token) : encoder.get(token);
-    if (id == null) {
-      throw new IllegalArgumentException("tokenizer: " + role + " '" + token + "' is not in vocab.json");
-    }
-    return id;
   }
 
   /** Loads the tokenizer from a diffusers {@code tokenizer/} folder. */
@@ -87,17 +60,19 @@ public final class ClipTokenizer {
     try {
       Path vocabFile = require(dir.resolve("vocab.json"));
       Path mergesFile = require(dir.resolve("merges.txt"));
-      Map<String, Integer> vocab =
-          json.readValue(vocabFile.toFile(), new TypeReference<LinkedHashMap<String, Integer>>() {});
+      JsonNode vocab = json.readTree(vocabFile.toFile());
+      if (!vocab.isObject() || vocab.isEmpty()) {
+        throw new IllegalArgumentException("tokenizer: " + vocabFile + " is not a token-to-id map");
+      }
+      ArrayNode merges = json.createArrayNode();
       List<String> lines = Arrays.asList(Files.readString(mergesFile, StandardCharsets.UTF_8).strip().split("\n"));
-      List<String> merges = new ArrayList<>();
       // The first line is the "#version" header.
       for (String line : lines.subList(Math.min(1, lines.size()), Math.min(lines.size(), MAX_MERGES + 1))) {
         String[] pair = line.strip().split("\\s+");
         if (pair.length != 2) {
           throw new IllegalArgumentException("tokenizer: bad line in " + mergesFile + ": '" + line + "'");
         }
-        merges.add(pair[0] + " " + pair[1]);
+        merges.add(json.createArrayNode().add(pair[0]).add(pair[1]));
       }
 
       JsonNode config = readOptional(json, dir.resolve("tokenizer_config.json"));
@@ -108,24 +83,88 @@ public final class ClipTokenizer {
       String pad = tokenText(config, specialMap, "pad_token", "<|endoftext|>");
       // CLIP text encoders have 77 positions; older folders omit the key.
       int maxLength = config.path("model_max_length").asInt(77);
+      if (maxLength < 2) {
+        throw new IllegalArgumentException("tokenizer: model_max_length must leave room for bos and eos, got " + maxLength);
+      }
 
       Map<String, Integer> special = new LinkedHashMap<>();
       for (String token : List.of(bos, eos, unk, pad)) {
-        Integer id = vocab.get(token);
-        if (id == null) {
+        JsonNode id = vocab.get(token);
+        if (id == null || !id.canConvertToInt()) {
           throw new IllegalArgumentException("tokenizer: special token '" + token + "' is not in " + vocabFile);
         }
-        special.put(token, id);
+        special.put(token, id.asInt());
       }
       Iterator<Map.Entry<String, JsonNode>> added = config.path("added_tokens_decoder").fields();
       while (added.hasNext()) {
         Map.Entry<String, JsonNode> e = added.next();
         special.putIfAbsent(e.getValue().path("content").asText(), Integer.parseInt(e.getKey()));
       }
-      return new ClipTokenizer(vocab, merges, special, bos, eos, pad, unk, maxLength);
+
+      byte[] pipeline = json.writeValueAsBytes(pipelineJson(json, (ObjectNode) vocab, merges, special, unk));
+      HuggingFaceTokenizer tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              new ByteArrayInputStream(pipeline),
+              Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+      return new ClipTokenizer(tokenizer, special.get(bos), special.get(eos), special.get(pad), maxLength);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read tokenizer in " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The {@code tokenizer.json} that transformers' {@code CLIPTokenizer} builds for these files. */
+  private static ObjectNode pipelineJson(
+      ObjectMapper json, ObjectNode vocab, ArrayNode merges, Map<String, Integer> special, String unk) {
+    ObjectNode root = json.createObjectNode();
+    root.put("version", "1.0");
+    root.putNull("truncation");
+    root.putNull("padding");
+    ArrayNode added = root.putArray("added_tokens");
+    special.forEach(
+        (content, id) ->
+            added.addObject()
+                .put("id", id)
+                .put("content", content)
+                .put("single_word", false)
+                .put("lstrip", false)
+                .put("rstrip", false)
+                .put("normalized", false)
+                .put("special", true));
+    ObjectNode normalizer = root.putObject("normalizer").put("type", "Sequence");
+    ArrayNode normalizers = normalizer.putArray("normalizers");
+    normalizers.addObject().put("type", "NFC");
+    ObjectNode replace = normalizers.addObject().put("type", "Replace");
+    replace.putObject("pattern").put("Regex", "\\s+");
+    replace.put("content", " ");
+    normalizers.addObject().put("type", "Lowercase");
+    ObjectNode preTokenizer = root.putObject("pre_tokenizer").put("type", "Sequence");
+    ArrayNode preTokenizers = preTokenizer.putArray("pretokenizers");
+    ObjectNode split = preTokenizers.addObject().put("type", "Split");
+    split.putObject("pattern").put("Regex", SPLIT_PATTERN);
+    split.put("behavior", "Removed").put("invert", true);
+    preTokenizers.addObject()
+        .put("type", "ByteLevel")
+        .put("add_prefix_space", false)
+        .put("trim_offsets", true)
+        .put("use_regex", true);
+    root.putNull("post_processor");
+    root.putObject("decoder")
+        .put("type", "ByteLevel")
+        .put("add_prefix_space", true)
+        .put("trim_offsets", true)
+        .put("use_regex", true);
+    ObjectNode model = root.putObject("model");
+    model.put("type", "BPE");
+    model.putNull("dropout");
+    model.put("unk_token", unk);
+    model.put("continuing_subword_prefix", "");
+    model.put("end_of_word_suffix", "</w>");
+    model.put("fuse_unk", false);
+    model.put("byte_fallback", false);
+    model.put("ignore_merges", false);
+    model.set("vocab", vocab);
+    model.set("merges", merges);
+    return root;
   }
 
   private static Path require(Path file) {
@@ -167,205 +206,39 @@ public final class ClipTokenizer {
     return padId;
   }
 
+  /** The ids of the text alone, without bos and eos. */
+  public long[] tokenIds(String text) {
+    Encoding encoding = tokenizer.encode(text, false, false);
+    return encoding.getIds();
+  }
+
   /** The ids of {@code <bos> text <eos>}, neither truncated nor padded. */
-  public int[] encode(String text) {
-    List<Integer> tokens = tokenIds(text);
-    int[] ids = new int[tokens.size() + 2];
+  public long[] encode(String text) {
+    long[] tokens = tokenIds(text);
+    long[] ids = new long[tokens.length + 2];
     ids[0] = bosId;
-    for (int i = 0; i < tokens.size(); i++) {
-      ids[i + 1] = tokens.get(i);
-    }
+    System.arraycopy(tokens, 0, ids, 1, tokens.length);
     ids[ids.length - 1] = eosId;
     return ids;
   }
 
   /**
-   * The ids the Stable Diffusion pipeline feeds the text encoder: {@code <bos> text <eos>}, the
-   * text truncated so that the whole fits {@code model_max_length}, then padded with the pad token.
+   * The ids the Stable Diffusion pipeline feeds the text encoder ({@code padding="max_length",
+   * truncation=True}): {@code model_max_length} ids.
    */
-  public int[] encodePadded(String text) {
-    List<Integer> tokens = tokenIds(text);
-    int keep = Math.min(tokens.size(), modelMaxLength - 2);
-    int[] ids = new int[modelMaxLength];
+  public long[] encodePadded(String text) {
+    long[] tokens = tokenIds(text);
+    int keep = Math.min(tokens.length, modelMaxLength - 2);
+    long[] ids = new long[modelMaxLength];
     Arrays.fill(ids, padId);
     ids[0] = bosId;
-    for (int i = 0; i < keep; i++) {
-      ids[i + 1] = tokens.get(i);
-    }
+    System.arraycopy(tokens, 0, ids, 1, keep);
     ids[keep + 1] = eosId;
     return ids;
   }
 
-  /** The ids of the text alone, without bos and eos. */
-  public List<Integer> tokenIds(String text) {
-    List<Integer> ids = new ArrayList<>();
-    int start = 0;
-    int i = 0;
-    while (i < text.length()) {
-      String special = specialAt(text, i);
-      if (special == null) {
-        i++;
-        continue;
-      }
-      encodeOrdinary(text.substring(start, i), ids);
-      ids.add(specialTokens.get(special));
-      i += special.length();
-      start = i;
-    }
-    encodeOrdinary(text.substring(start), ids);
-    return ids;
-  }
-
-  /** The longest special token that starts at {@code i}, as transformers' trie finds it. */
-  private String specialAt(String text, int i) {
-    String best = null;
-    for (String token : specialTokens.keySet()) {
-      if (!token.isEmpty() && text.startsWith(token, i) && (best == null || token.length() > best.length())) {
-        best = token;
-      }
-    }
-    return best;
-  }
-
-  private void encodeOrdinary(String text, List<Integer> ids) {
-    if (text.isEmpty()) {
-      return;
-    }
-    Matcher m = PRE_TOKENIZER.matcher(basicClean(text));
-    while (m.find()) {
-      StringBuilder word = new StringBuilder();
-      for (byte b : m.group().getBytes(StandardCharsets.UTF_8)) {
-        word.append(BYTE_ENCODER[b & 0xff]);
-      }
-      for (String piece : cache.computeIfAbsent(word.toString(), this::bpe)) {
-        ids.add(encoder.getOrDefault(piece, unkId));
-      }
-    }
-  }
-
-  /**
-   * transformers' {@code BasicTokenizer(strip_accents=False, do_split_on_punc=False)}: drop NUL,
-   * U+FFFD and control/format characters, turn whitespace into spaces, pad CJK ideographs with
-   * spaces, NFC-normalise, lower-case each whitespace-separated word and join them with one space.
-   */
-  static String basicClean(String text) {
-    StringBuilder cleaned = new StringBuilder(text.length());
-    text.codePoints()
-        .forEach(
-            cp -> {
-              if (cp == 0 || cp == 0xFFFD || isControl(cp)) {
-                return;
-              }
-              if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'
-                  || Character.getType(cp) == Character.SPACE_SEPARATOR) {
-                cleaned.append(' ');
-              } else if (isCjkIdeograph(cp)) {
-                cleaned.append(' ').appendCodePoint(cp).append(' ');
-              } else {
-                cleaned.appendCodePoint(cp);
-              }
-            });
-    String normalized = Normalizer.normalize(cleaned, Normalizer.Form.NFC);
-    StringBuilder out = new StringBuilder(normalized.length());
-    for (String word : splitOnPythonWhitespace(normalized)) {
-      if (out.length() > 0) {
-        out.append(' ');
-      }
-      out.append(word.toLowerCase(Locale.ROOT));
-    }
-    return out.toString();
-  }
-
-  private static boolean isControl(int cp) {
-    if (cp == '\t' || cp == '\n' || cp == '\r') {
-      return false;
-    }
-    int type = Character.getType(cp);
-    return type == Character.CONTROL
-        || type == Character.FORMAT
-        || type == Character.PRIVATE_USE
-        || type == Character.SURROGATE
-        || type == Character.UNASSIGNED;
-  }
-
-  private static boolean isCjkIdeograph(int cp) {
-    return (cp >= 0x4E00 && cp <= 0x9FFF)
-        || (cp >= 0x3400 && cp <= 0x4DBF)
-        || (cp >= 0x20000 && cp <= 0x2A6DF)
-        || (cp >= 0x2A700 && cp <= 0x2B73F)
-        || (cp >= 0x2B740 && cp <= 0x2B81F)
-        || (cp >= 0x2B820 && cp <= 0x2CEAF)
-        || (cp >= 0xF900 && cp <= 0xFAFF)
-        || (cp >= 0x2F800 && cp <= 0x2FA1F);
-  }
-
-  /** Python's {@code str.split()}: runs of {@code str.isspace()} characters separate words. */
-  private static List<String> splitOnPythonWhitespace(String text) {
-    List<String> words = new ArrayList<>();
-    StringBuilder word = new StringBuilder();
-    text.codePoints()
-        .forEach(
-            cp -> {
-              boolean space = Character.isWhitespace(cp) || Character.isSpaceChar(cp) || cp == 0x85;
-              if (space) {
-                if (word.length() > 0) {
-                  words.add(word.toString());
-                  word.setLength(0);
-                }
-              } else {
-                word.appendCodePoint(cp);
-              }
-            });
-    if (word.length() > 0) {
-      words.add(word.toString());
-    }
-    return words;
-  }
-
-  /** Greedy BPE: repeatedly merge the adjacent pair with the lowest merge rank. */
-  private String[] bpe(String token) {
-    List<String> word = new ArrayList<>(token.length());
-    for (int i = 0; i < token.length() - 1; i++) {
-      word.add(String.valueOf(token.charAt(i)));
-    }
-    word.add(token.charAt(token.length() - 1) + "</w>");
-    while (word.size() > 1) {
-      int bestRank = Integer.MAX_VALUE;
-      String first = null;
-      String second = null;
-      for (int i = 0; i < word.size() - 1; i++) {
-        Integer rank = mergeRanks.get(word.get(i) + " " + word.get(i + 1));
-        if (rank != null && rank < bestRank) {
-          bestRank = rank;
-          first = word.get(i);
-          second = word.get(i + 1);
-        }
-      }
-      if (first == null) {
-        break;
-      }
-      List<String> merged = new ArrayList<>(word.size());
-      for (int i = 0; i < word.size(); i++) {
-        if (i < word.size() - 1 && word.get(i).equals(first) && word.get(i + 1).equals(second)) {
-          merged.add(first + second);
-          i++;
-        } else {
-          merged.add(word.get(i));
-        }
-      }
-      word = merged;
-    }
-    return word.toArray(String[]::new);
-  }
-
-  /** GPT-2's reversible map from bytes to printable characters, so BPE never sees spaces or controls. */
-  private static String[] bytesToUnicode() {
-    String[] table = new String[256];
-    int extra = 0;
-    for (int b = 0; b < 256; b++) {
-      boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-      table[b] = String.valueOf((char) (printable ? b : 256 + extra++));
-    }
-    return table;
+  @Override
+  public void close() {
+    tokenizer.close();
   }
 }
