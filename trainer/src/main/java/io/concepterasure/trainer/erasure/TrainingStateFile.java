@@ -4,80 +4,61 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import io.concepterasure.trainer.io.SafetensorsReader;
+import io.concepterasure.trainer.io.SafetensorsWriter;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A {@link TrainingState} on disk: a JSON header, then each array in DJL's own encoding (one
- * array at a time, so no single buffer nears DJL's 2 GiB limit). Written to a temporary file and
- * moved into place, so a run killed while saving leaves the previous state intact.
+ * A {@link TrainingState} as one safetensors file: tensors {@code weight/<name>}, {@code
+ * adam_mean/<name>}, {@code adam_variance/<name>}; iteration, optimizer step and last losses in
+ * the metadata. The writer moves a finished file into place, so a run killed while saving keeps
+ * the previous state.
  */
 public final class TrainingStateFile {
-  private static final String MAGIC = "concept-erasure-training-state/1";
+  static final String FORMAT = "concept-erasure-training-state/1";
+  private static final List<String> GROUPS = List.of("weight/", "adam_mean/", "adam_variance/");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private TrainingStateFile() {}
 
   public static void write(Path file, TrainingState state) throws IOException {
-    Files.createDirectories(file.toAbsolutePath().getParent());
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (OutputStream raw = Files.newOutputStream(temp);
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(raw, 1 << 20))) {
-      Map<String, Object> header = new LinkedHashMap<>();
-      header.put("format", MAGIC);
-      header.put("iteration", state.iteration());
-      header.put("optimizerStep", state.optimizerStep());
-      header.put("lastLosses", state.lastLosses());
-      header.put("names", List.copyOf(state.weights().keySet()));
-      byte[] headerBytes = JSON.writeValueAsBytes(header);
-      out.writeInt(headerBytes.length);
-      out.write(headerBytes);
-      for (Map<String, NDArray> group : List.of(state.weights(), state.adamMean(), state.adamVariance())) {
-        for (String name : state.weights().keySet()) {
-          byte[] encoded = group.get(name).encode();
-          out.writeInt(encoded.length);
-          out.write(encoded);
-        }
-      }
+    Map<String, NDArray> tensors = new LinkedHashMap<>();
+    List<Map<String, NDArray>> groups = List.of(state.weights(), state.adamMean(), state.adamVariance());
+    for (int g = 0; g < GROUPS.size(); g++) {
+      String prefix = GROUPS.get(g);
+      groups.get(g).forEach((name, array) -> tensors.put(prefix + name, array));
     }
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("format", FORMAT);
+    metadata.put("iteration", Integer.toString(state.iteration()));
+    metadata.put("optimizerStep", Long.toString(state.optimizerStep()));
+    metadata.put("lastLosses", JSON.writeValueAsString(state.lastLosses()));
+    SafetensorsWriter.write(file, tensors, metadata);
   }
 
   public static TrainingState read(Path file, NDManager manager) throws IOException {
-    try (InputStream raw = Files.newInputStream(file);
-        DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 20))) {
-      byte[] headerBytes = in.readNBytes(in.readInt());
-      Map<String, Object> header = JSON.readValue(headerBytes, new TypeReference<>() {});
-      if (!MAGIC.equals(header.get("format"))) {
-        throw new IOException(file + " is not a training state (format " + header.get("format") + ")");
+    try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+      Map<String, String> metadata = reader.metadata();
+      if (metadata == null || !FORMAT.equals(metadata.get("format"))) {
+        throw new IOException(file + " is not a training state (format "
+            + (metadata == null ? null : metadata.get("format")) + ")");
       }
-      @SuppressWarnings("unchecked")
-      List<String> names = (List<String>) header.get("names");
       List<Map<String, NDArray>> groups = List.of(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>());
-      for (Map<String, NDArray> group : groups) {
-        for (String name : names) {
-          group.put(name, manager.decode(in.readNBytes(in.readInt())));
+      for (String key : reader.names()) {
+        for (int g = 0; g < GROUPS.size(); g++) {
+          if (key.startsWith(GROUPS.get(g))) {
+            groups.get(g).put(key.substring(GROUPS.get(g).length()), reader.read(key, manager));
+          }
         }
       }
-      Map<String, Double> losses = new LinkedHashMap<>();
-      @SuppressWarnings("unchecked")
-      Map<String, Number> savedLosses = (Map<String, Number>) header.get("lastLosses");
-      savedLosses.forEach((k, v) -> losses.put(k, v.doubleValue()));
+      Map<String, Double> losses = JSON.readValue(metadata.get("lastLosses"), new TypeReference<LinkedHashMap<String, Double>>() {});
       return new TrainingState(
-          ((Number) header.get("iteration")).intValue(),
-          ((Number) header.get("optimizerStep")).longValue(),
+          Integer.parseInt(metadata.get("iteration")),
+          Long.parseLong(metadata.get("optimizerStep")),
           groups.get(0), groups.get(1), groups.get(2), losses);
     }
   }

@@ -144,7 +144,7 @@ class ErasureTrainerTest {
       trainer.train((i, l, t) -> {});
     }
 
-    Path stateFile = dir.resolve("state.bin");
+    Path stateFile = dir.resolve("state.safetensors");
     TinyCrossAttentionDenoiser killed = new TinyCrossAttentionDenoiser(manager, 7);
     try (ErasureTrainer trainer = trainer(killed, new TinyCrossAttentionDenoiser(manager, 7),
         new AllButOneObjective(1f, 1f, 0f), TrainableParameterSet.ALL, iterations)) {
