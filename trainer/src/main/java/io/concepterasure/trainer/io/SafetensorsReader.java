@@ -47,7 +47,8 @@ public final class SafetensorsReader implements Closeable {
 
   static final long DEFAULT_CHUNK_BYTES = 1L << 30;
   private static final String METADATA_KEY = "__metadata__";
-  private static final String INDEX_SUFFIX = ".index.json";
+  /** Sharded indexes are {@code *.safetensors.index.json}, or {@code *.safetensors.index.fp16.json} for a variant. */
+  private static final String INDEX_SUFFIX = ".json";
   private static final JsonMapper JSON =
       JsonMapper.builder()
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -81,8 +82,8 @@ public final class SafetensorsReader implements Closeable {
   }
 
   /**
-   * Opens a {@code .safetensors} file, or a sharded checkpoint when {@code path} ends in
-   * {@code .index.json} (the {@code weight_map} names shard files in the same folder).
+   * Opens a {@code .safetensors} file, or a sharded checkpoint when {@code path} is its JSON index
+   * (the {@code weight_map} names shard files in the same folder).
    */
   public static SafetensorsReader open(Path path) throws IOException {
     return open(path, DEFAULT_CHUNK_BYTES);

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.nn.Module;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -33,15 +32,11 @@ public final class CLIPTextModel extends Module {
   }
 
   /**
-   * Builds the model from a {@code text_encoder/} folder ({@code config.json}, {@code
-   * model.safetensors}) with its weights in {@code manager} as {@code dtype}.
+   * Builds the model from its {@code config.json} and loads its safetensors weights (a file or a
+   * sharded index) into {@code manager} as {@code dtype}.
    */
-  public static CLIPTextModel fromPretrained(Path dir, NDManager manager, DataType dtype) throws IOException {
-    CLIPTextModel model = new CLIPTextModel(CLIPTextConfig.read(dir.resolve("config.json")));
-    Path weights = dir.resolve("model.safetensors");
-    if (!Files.isRegularFile(weights)) {
-      throw new IOException("text encoder: missing " + weights);
-    }
+  public static CLIPTextModel load(Path config, Path weights, NDManager manager, DataType dtype) throws IOException {
+    CLIPTextModel model = new CLIPTextModel(CLIPTextConfig.read(config));
     // position_ids is a buffer older transformers saved with the weights; it is always 0..n-1.
     StateDictLoader.load(model, weights, manager, dtype, name -> name.endsWith("embeddings.position_ids"));
     return model;
