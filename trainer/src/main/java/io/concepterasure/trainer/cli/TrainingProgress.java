@@ -1,6 +1,6 @@
 package io.concepterasure.trainer.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  */
 public final class TrainingProgress {
   private static final int BAR_WIDTH = 24;
-  private final PrintStream out;
+  private final PrintWriter out;
   private final boolean terminal;
   private final int total;
   private final int lineEvery;
@@ -24,7 +24,7 @@ public final class TrainingProgress {
   /**
    * @param firstIteration where this run starts (after a resume), so it/s counts only this run's work
    */
-  public TrainingProgress(PrintStream out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock) {
+  public TrainingProgress(PrintWriter out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock) {
     this.out = out;
     this.terminal = terminal;
     this.total = total;
@@ -37,7 +37,7 @@ public final class TrainingProgress {
 
   /** For the standard error stream, a bar when it is a terminal. */
   public static TrainingProgress onStderr(int firstIteration, int total) {
-    return new TrainingProgress(System.err, System.console() != null, firstIteration, total, System::nanoTime);
+    return new TrainingProgress(new PrintWriter(System.err, true), System.console() != null, firstIteration, total, System::nanoTime);
   }
 
   /** Reports that {@code iteration} (0-based) finished with these losses. */
