@@ -17,6 +17,7 @@ public final class TrainingProgress {
   private final int total;
   private final int lineEvery;
   private final LongSupplier nanoClock;
+  private final String unit;
   private final long startNanos;
   private final int firstIteration;
   private long lastDrawNanos;
@@ -25,6 +26,13 @@ public final class TrainingProgress {
    * @param firstIteration where this run starts (after a resume), so it/s counts only this run's work
    */
   public TrainingProgress(PrintWriter out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock) {
+    this(out, terminal, firstIteration, total, nanoClock, "iteration");
+  }
+
+  /** @param unit what is counted, e.g. "iteration" or "vae step" */
+  public TrainingProgress(PrintWriter out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock,
+      String unit) {
+    this.unit = unit;
     this.out = out;
     this.terminal = terminal;
     this.total = total;
@@ -68,7 +76,7 @@ public final class TrainingProgress {
     double seconds = (now - startNanos) / 1e9;
     int ranHere = done - firstIteration;
     double rate = seconds > 0 ? ranHere / seconds : 0;
-    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "iteration %d/%d", done, total));
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %d/%d", unit, done, total));
     losses.forEach((name, value) -> line.append(String.format(Locale.ROOT, " %s %.6g", name, value)));
     line.append(String.format(Locale.ROOT, " %.2f it/s elapsed %s left %s", rate, clock(seconds),
         rate > 0 ? clock((total - done) / rate) : "?"));

@@ -13,7 +13,7 @@ import java.util.Map;
  * <p>Ours rather than DJL's {@code Adam}: that keeps its moments in private fields, and a resumed
  * run must restore them exactly (the issue's kill-and-restart test), so the state here is public.
  */
-public final class AdamOptimizer {
+public final class AdamOptimizer implements AutoCloseable {
   private final float learningRate;
   private final float beta1;
   private final float beta2;
@@ -88,5 +88,12 @@ public final class AdamOptimizer {
       throw new IllegalArgumentException("expected shape " + target.getShape() + " but got " + source.getShape());
     }
     target.subi(target).addi(source.toDevice(target.getDevice(), false).toType(target.getDataType(), false));
+  }
+
+  /** Frees the moments. */
+  @Override
+  public void close() {
+    mean.values().forEach(NDArray::close);
+    variance.values().forEach(NDArray::close);
   }
 }

@@ -159,6 +159,7 @@ public final class ErasureTrainer implements AutoCloseable {
   @Override
   public void close() {
     trainable.values().forEach(p -> p.array().setRequiresGradient(false));
+    optimizer.close();
     manager.close();
   }
 }

@@ -130,6 +130,7 @@ public final class ShapeClassifier extends Module {
       }
     } finally {
       parameters.values().forEach(p -> p.array().setRequiresGradient(false));
+      optimizer.close();
     }
   }
 
