@@ -91,6 +91,9 @@ public final class EraseCommand implements Callable<Integer> {
       description = "save the training state every this many iterations, 0 never (default: ${DEFAULT-VALUE})")
   int checkpointEvery;
 
+  @Option(names = "--classifier", description = "the toy world's shape classifier (classifier.safetensors): evaluation reports what it sees before and after")
+  Path classifier;
+
   @Option(names = "--stop-after-iterations", hidden = true,
       description = "stop as if killed once this many iterations are done (tests resuming)")
   Integer stopAfterIterations;
@@ -104,7 +107,7 @@ public final class EraseCommand implements Callable<Integer> {
       boolean terminal = System.console() != null;
       new ErasureRun(request, checkpointEvery, stopAfterIterations, info,
           (first, total) -> new TrainingProgress(log, terminal, first, total, System::nanoTime)::update,
-          new TrainerCommand.Version().getVersion()[0]).run();
+          new TrainerCommand.Version().getVersion()[0], classifier).run();
       return 0;
     } catch (InvalidRequestException | InvalidModelFolderException e) {
       log.println("invalid input: " + e.getMessage());

@@ -47,10 +47,10 @@ public final class PretrainToyCommand implements Callable<Integer> {
       description = "classifier folder to write (default: ${DEFAULT-VALUE})")
   Path classifierOut;
 
-  @Option(names = "--vae-steps", defaultValue = "1500", description = "default: ${DEFAULT-VALUE}")
+  @Option(names = "--vae-steps", defaultValue = "800", description = "default: ${DEFAULT-VALUE}")
   int vaeSteps;
 
-  @Option(names = "--unet-steps", defaultValue = "6000", description = "default: ${DEFAULT-VALUE}")
+  @Option(names = "--unet-steps", defaultValue = "3000", description = "default: ${DEFAULT-VALUE}")
   int unetSteps;
 
   @Option(names = "--classifier-steps", defaultValue = "1500", description = "default: ${DEFAULT-VALUE}")

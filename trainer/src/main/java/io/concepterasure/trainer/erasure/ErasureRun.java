@@ -12,6 +12,8 @@ import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.io.StateDictWriter;
 import io.concepterasure.trainer.pipeline.ImageGrid;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
+import io.concepterasure.trainer.toy.ShapeClassifier;
+import io.concepterasure.trainer.toy.ShapesDataset;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -44,6 +46,7 @@ public final class ErasureRun {
   private final PrintWriter log;
   private final TrainingProgressFactory progress;
   private final String version;
+  private final Path classifier;
 
   /** Makes the progress display for a run that starts at {@code first} of {@code total} iterations. */
   @FunctionalInterface
@@ -64,7 +67,8 @@ public final class ErasureRun {
    * @param stopAfterIterations stop (as if killed) once this many iterations are done; null: run to the end
    */
   public ErasureRun(ErasureRequest request, int checkpointEvery, Integer stopAfterIterations, PrintWriter log,
-      TrainingProgressFactory progress, String version) {
+      TrainingProgressFactory progress, String version, Path classifier) {
+    this.classifier = classifier;
     this.request = request;
     this.checkpointEvery = checkpointEvery;
     this.stopAfterIterations = stopAfterIterations;
@@ -131,7 +135,8 @@ public final class ErasureRun {
       }
       Path staging = output.freshStaging();
       writeModel(layout, phi, staging);
-      Map<String, Object> evaluation = Evaluation.write(original, phi, request, manager, staging.resolve("evaluation.png"));
+      Map<String, Object> evaluation = Evaluation.write(original, phi, request, manager, staging.resolve("evaluation.png"),
+          classifier);
 
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("request", JSON.readTree(request.toJson()));
@@ -232,7 +237,7 @@ public final class ErasureRun {
      * original image then the erased one. Reports, per prompt, the mean squared pixel change.
      */
     static Map<String, Object> write(StableDiffusionPipeline original, UNet2DConditionModel erasedUnet,
-        ErasureRequest request, NDManager manager, Path png) throws IOException {
+        ErasureRequest request, NDManager manager, Path png, Path classifierFile) throws IOException {
       List<String> prompts = new ArrayList<>();
       for (ErasureRequest.Concept c : request.concepts) {
         add(prompts, c.erase);
@@ -254,15 +259,49 @@ public final class ErasureRun {
         NDArray after = erased.generate(scratch, prompts, seeds, size, size, steps, guidance);
         List<BufferedImage> beforeImages = ImageGrid.toImages(before);
         List<BufferedImage> afterImages = ImageGrid.toImages(after);
+        List<ShapeClassifier.Verdict> beforeVerdicts = null;
+        List<ShapeClassifier.Verdict> afterVerdicts = null;
+        if (classifierFile != null) {
+          if (size != ShapesDataset.SIZE) {
+            throw new InvalidRequestException("--classifier judges " + ShapesDataset.SIZE + "x" + ShapesDataset.SIZE
+                + " images but this model draws " + size + "x" + size);
+          }
+          ShapeClassifier classifier = new ShapeClassifier();
+          StateDictLoader.load(classifier, classifierFile, scratch, DataType.FLOAT32);
+          beforeVerdicts = classifier.classify(before.mul(2).sub(1));
+          afterVerdicts = classifier.classify(after.mul(2).sub(1));
+        }
+        int side = (int) before.getShape().get(2);
         for (int p = 0; p < prompts.size(); p++) {
           double change = 0;
+          double ssim = 0;
+          Map<String, Integer> labelsBefore = new java.util.TreeMap<>();
+          Map<String, Integer> labelsAfter = new java.util.TreeMap<>();
           for (int s = 0; s < seeds.length; s++) {
             int i = p * seeds.length + s;
             tiles.add(beforeImages.get(i));
             tiles.add(afterImages.get(i));
-            change += before.get(i).sub(after.get(i)).square().mean().getFloat();
+            NDArray a = before.get(i);
+            NDArray b = after.get(i);
+            change += a.sub(b).square().mean().getFloat();
+            if (side >= 11) {
+              ssim += ImageSimilarity.ssim(a.toFloatArray(), b.toFloatArray(), side, (int) before.getShape().get(3));
+            }
+            if (beforeVerdicts != null) {
+              labelsBefore.merge(beforeVerdicts.get(i).label(), 1, Integer::sum);
+              labelsAfter.merge(afterVerdicts.get(i).label(), 1, Integer::sum);
+            }
           }
-          perPrompt.put(prompts.get(p), Map.of("meanSquaredPixelChange", change / seeds.length));
+          Map<String, Object> metrics = new LinkedHashMap<>();
+          metrics.put("meanSquaredPixelChange", change / seeds.length);
+          if (side >= 11) {
+            metrics.put("ssim", ssim / seeds.length);
+          }
+          if (beforeVerdicts != null) {
+            metrics.put("classifiedOriginal", labelsBefore);
+            metrics.put("classifiedErased", labelsAfter);
+          }
+          perPrompt.put(prompts.get(p), metrics);
         }
       }
       ImageGrid.writePng(ImageGrid.grid(tiles, 2 * seeds.length), png);
@@ -272,6 +311,9 @@ public final class ErasureRun {
       out.put("prompts", prompts);
       out.put("seeds", request.evaluation.seeds);
       out.put("perPrompt", perPrompt);
+      if (classifierFile != null) {
+        out.put("classifier", classifierFile.toString());
+      }
       return out;
     }
 

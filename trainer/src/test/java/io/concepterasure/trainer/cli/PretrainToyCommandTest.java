@@ -13,7 +13,6 @@ import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
 import io.concepterasure.trainer.toy.ShapeClassifier;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -61,8 +60,16 @@ class PretrainToyCommandTest {
     assertThat(accuracy.at("/heldOut/shapeImages").asInt()).isEqualTo(2000);
 
     int erase = cli.execute("erase", "--model", model.toString(), "--output", tmp.resolve("erased").toString(),
-        "--concept", "a red circle=a red square", "--iterations", "2", "--learning-rate", "1e-4", "--ddim-steps", "3");
+        "--concept", "a red circle=a red square", "--iterations", "2", "--learning-rate", "1e-4", "--ddim-steps", "3",
+        "--classifier", classifierFolder.resolve("classifier.safetensors").toString(), "--eval-seed", "1", "--eval-seed", "2");
     assertThat(erase).as(err.toString()).isZero();
-    assertThat(Files.exists(tmp.resolve("erased/erasure.json"))).isTrue();
+    JsonNode record = new ObjectMapper().readTree(tmp.resolve("erased/erasure.json").toFile());
+    JsonNode circle = record.at("/evaluation/perPrompt/a red circle");
+    assertThat(circle.get("ssim").asDouble()).isBetween(-1.0, 1.0);
+    int judged = 0;
+    for (JsonNode count : circle.get("classifiedErased")) {
+      judged += count.asInt();
+    }
+    assertThat(judged).as("both seeds judged").isEqualTo(2);
   }
 }
