@@ -222,6 +222,40 @@ class Fixture:
             self.about[key]["max_abs"] = round(float(t.abs().max()), 6)
 
 
+class Capture:
+    """Forward hooks that keep the named submodules' outputs: intermediate values to debug against."""
+
+    def __init__(self, module: torch.nn.Module, names):
+        self.outputs, self.handles = {}, []
+        for name in names:
+            self.handles.append(module.get_submodule(name).register_forward_hook(self._keep(name)))
+
+    def _keep(self, name):
+        def hook(_module, _inputs, output):
+            if hasattr(output, "sample"):
+                output = output.sample
+            elif isinstance(output, tuple):
+                output = output[0]
+            self.outputs[name] = output.detach().clone()
+        return hook
+
+    def __enter__(self):
+        return self.outputs
+
+    def __exit__(self, *exc):
+        for h in self.handles:
+            h.remove()
+
+
+UNET_DEBUG = ["time_proj", "time_embedding", "conv_in", "down_blocks.0.resnets.0", "down_blocks.0.attentions.0",
+              "down_blocks.0", "down_blocks.1", "down_blocks.2", "mid_block", "up_blocks.0", "up_blocks.1",
+              "up_blocks.2", "conv_norm_out"]
+VAE_ENCODER_DEBUG = ["encoder.conv_in", "encoder.down_blocks.0", "encoder.down_blocks.1", "encoder.mid_block",
+                     "encoder.conv_norm_out"]
+VAE_DECODER_DEBUG = ["post_quant_conv", "decoder.conv_in", "decoder.mid_block", "decoder.up_blocks.0",
+                     "decoder.up_blocks.1", "decoder.conv_norm_out"]
+
+
 def randn(seed, *shape):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
@@ -239,7 +273,10 @@ def model_fixtures(pipe: StableDiffusionPipeline, spec: dict) -> Fixture:
     f.put("unet.sample", sample, "UNet input latents")
     f.put("unet.timestep", timestep, "one timestep per batch element")
     f.put("unet.encoder_hidden_states", context, "cross-attention context")
-    f.put("unet.out", unet(sample, timestep, encoder_hidden_states=context).sample, "UNet output (.sample)")
+    with Capture(unet, UNET_DEBUG) as inner:
+        f.put("unet.out", unet(sample, timestep, encoder_hidden_states=context).sample, "UNet output (.sample)")
+    for name in UNET_DEBUG:
+        f.put(f"unet.debug.{name}", inner[name], f"output of {name} (first element / .sample) in unet.out's forward")
 
     # one training step's loss and gradients: MSE against a fixed target, as the trainer computes it
     target = randn(102, 2, 4, 16, 16)
@@ -261,14 +298,19 @@ def model_fixtures(pipe: StableDiffusionPipeline, spec: dict) -> Fixture:
 
     # text encoder on the model's own tokenizer, padded as the pipelines do
     ids = torch.tensor([pad(tok, p) for p in TEXT_PROMPTS], dtype=torch.int64)
-    out = te(ids)
+    out = te(ids, output_hidden_states=True)
     f.put("text_encoder.input_ids", ids, f"tokenizer(prompts {TEXT_PROMPTS!r}), max_length padding")
     f.put("text_encoder.last_hidden_state", out.last_hidden_state, "after final_layer_norm; what SD conditions on")
     f.put("text_encoder.pooler_output", out.pooler_output, "last_hidden_state at the first EOS (argmax id)")
+    f.put("text_encoder.debug.hidden_states", torch.stack(out.hidden_states),
+          "embeddings output, then each encoder layer's output (before final_layer_norm)")
 
     # VAE encoder and decoder
     image = randn(103, 1, 3, 64, 64).clamp(-1, 1)
-    dist = vae.encode(image).latent_dist
+    with Capture(vae, VAE_ENCODER_DEBUG) as inner:
+        dist = vae.encode(image).latent_dist
+    for name in VAE_ENCODER_DEBUG:
+        f.put(f"vae.debug.{name}", inner[name], f"output of {name} in vae.encode(vae.encoder.image)")
     f.put("vae.encoder.image", image, "VAE input in [-1, 1]")
     f.put("vae.encoder.moments", dist.parameters, "encoder + quant_conv output: mean and logvar on channels")
     f.put("vae.encoder.mean", dist.mean, "latent_dist.mean (unscaled)")
@@ -276,7 +318,10 @@ def model_fixtures(pipe: StableDiffusionPipeline, spec: dict) -> Fixture:
     f.put("vae.encoder.std", dist.std, "latent_dist.std")
     latent = randn(104, 1, 4, 16, 16)
     f.put("vae.decoder.latent", latent, "decoder input z (already divided by scaling_factor)")
-    f.put("vae.decoder.image", vae.decode(latent).sample, "post_quant_conv + decoder output, unclamped")
+    with Capture(vae, VAE_DECODER_DEBUG) as inner:
+        f.put("vae.decoder.image", vae.decode(latent).sample, "post_quant_conv + decoder output, unclamped")
+    for name in VAE_DECODER_DEBUG:
+        f.put(f"vae.debug.{name}", inner[name], f"output of {name} in vae.decode(vae.decoder.latent)")
 
     # scheduler
     for n in (10, 50):
