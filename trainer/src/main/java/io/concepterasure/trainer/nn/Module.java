@@ -1,8 +1,10 @@
 package io.concepterasure.trainer.nn;
 
+import ai.djl.ndarray.NDManager;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * The counterpart of {@code torch.nn.Module}: a tree of named children and named parameters, so
@@ -39,6 +41,15 @@ public abstract class Module {
     Map<String, Parameter> out = new LinkedHashMap<>();
     collect("", out);
     return out;
+  }
+
+  /**
+   * Gives every parameter a fresh value from its {@link Init}, in registration order from one
+   * generator seeded with {@code seed}, so the same seed always builds the same model.
+   */
+  public final void initialize(NDManager manager, long seed) {
+    Random random = new Random(seed);
+    namedParameters().values().forEach(p -> p.initialize(manager, random));
   }
 
   private void collect(String prefix, Map<String, Parameter> out) {

@@ -8,7 +8,8 @@ import java.util.List;
 public final class ModuleList<M extends Module> extends Module implements Iterable<M> {
   private final List<M> items = new ArrayList<>();
 
-  public M add(M module) {
+  /** Appends {@code module} under the next index; returns it with its own type. */
+  public <T extends M> T add(T module) {
     child(Integer.toString(items.size()), module);
     items.add(module);
     return module;

@@ -1,7 +1,9 @@
 package io.concepterasure.trainer.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Random;
 
 /**
  * One learnable tensor of a {@link Module}, named as in the diffusers / transformers checkpoint
@@ -12,10 +14,17 @@ import ai.djl.ndarray.types.Shape;
  */
 public final class Parameter {
   private final Shape shape;
+  private final Init init;
   private NDArray array;
 
   public Parameter(Shape shape) {
+    this(shape, null);
+  }
+
+  /** A parameter that {@link #initialize} can fill with {@code init} when no checkpoint is loaded. */
+  public Parameter(Shape shape, Init init) {
     this.shape = shape;
+    this.init = init;
   }
 
   public Shape shape() {
@@ -43,5 +52,13 @@ public final class Parameter {
       array.close();
     }
     array = value;
+  }
+
+  /** Sets a fresh value from this parameter's {@link Init}, in {@code manager}. */
+  public void initialize(NDManager manager, Random random) {
+    if (init == null) {
+      throw new IllegalStateException("parameter of shape " + shape + " has no initialiser");
+    }
+    set(init.create(manager, shape, random));
   }
 }

@@ -1,0 +1,34 @@
+package io.concepterasure.trainer.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code trainer}: the command-line program the training Job runs; each task is a subcommand. */
+@Command(
+    name = "trainer",
+    mixinStandardHelpOptions = true,
+    versionProvider = TrainerCommand.Version.class,
+    description = "Stable Diffusion runtime and concept erasure, on DJL.",
+    subcommands = {GenerateCommand.class, EraseCommand.class, PretrainToyCommand.class, CommandLine.HelpCommand.class})
+public final class TrainerCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    // Never reach for a model hub or a native-library download.
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    System.exit(new CommandLine(new TrainerCommand()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = TrainerCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"trainer " + (v != null ? v : "(development build)")};
+    }
+  }
+}

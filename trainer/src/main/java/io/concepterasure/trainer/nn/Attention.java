@@ -1,0 +1,231 @@
+package io.concepterasure.trainer.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * diffusers' {@code Attention} ({@code attention_processor.py}) with the arithmetic of its default
+ * processor: {@code to_q}, {@code to_k}, {@code to_v}, {@code to_out.0}; self-attention, or
+ * cross-attention when built with a {@code crossAttentionDim}; optionally the VAE's form with a
+ * {@code group_norm} on 4-D input, a residual connection and an output rescale.
+ *
+ * <p>Heads are batched into one matrix product ({@code [batch * heads, length, dimHead]}) and the
+ * softmax is always computed in fp32, whatever the input type.
+ */
+public final class Attention extends Module {
+  private final int heads;
+  private final long dimHead;
+  private final float scale;
+  private final boolean upcastAttention;
+  private final boolean residualConnection;
+  private final float rescaleOutputFactor;
+  private final GroupNorm groupNorm;
+  private final Linear toQ;
+  private final Linear toK;
+  private final Linear toV;
+  private final Linear toOut;
+
+  private Attention(Builder b) {
+    this.heads = b.heads;
+    this.dimHead = b.dimHead;
+    this.scale = (float) (1.0 / Math.sqrt(b.dimHead));
+    this.upcastAttention = b.upcastAttention;
+    this.residualConnection = b.residualConnection;
+    this.rescaleOutputFactor = b.rescaleOutputFactor;
+    long innerDim = b.dimHead * b.heads;
+    long keyDim = b.crossAttentionDim != null ? b.crossAttentionDim : b.queryDim;
+    // Registration order follows diffusers' __init__, so namedParameters() lists keys as torch does.
+    this.groupNorm = b.normNumGroups != null ? child("group_norm", new GroupNorm(b.normNumGroups, b.queryDim, b.eps)) : null;
+    this.toQ = child("to_q", new Linear(b.queryDim, innerDim, b.bias));
+    this.toK = child("to_k", new Linear(keyDim, innerDim, b.bias));
+    this.toV = child("to_v", new Linear(keyDim, innerDim, b.bias));
+    ModuleList<Module> out = child("to_out", new ModuleList<>());
+    this.toOut = out.add(new Linear(innerDim, b.outDim != null ? b.outDim : b.queryDim, b.outBias));
+    out.add(new Dropout(0.0));
+  }
+
+  /** @param queryDim the channels of the attending hidden states */
+  public static Builder builder(long queryDim) {
+    return new Builder(queryDim);
+  }
+
+  public int heads() {
+    return heads;
+  }
+
+  public long dimHead() {
+    return dimHead;
+  }
+
+  /** Self-attention. */
+  public NDArray forward(NDArray hiddenStates) {
+    return forward(hiddenStates, null);
+  }
+
+  /**
+   * @param hiddenStates {@code [batch, length, queryDim]}, or {@code [batch, queryDim, h, w]}
+   * @param encoderHiddenStates {@code [batch, keyLength, crossAttentionDim]}, or {@code null} for
+   *     self-attention
+   */
+  public NDArray forward(NDArray hiddenStates, NDArray encoderHiddenStates) {
+    NDArray residual = hiddenStates;
+    Shape inputShape = hiddenStates.getShape();
+    boolean spatial = inputShape.dimension() == 4;
+    NDArray x = hiddenStates;
+    if (spatial) {
+      x = x.reshape(inputShape.get(0), inputShape.get(1), inputShape.get(2) * inputShape.get(3));
+      if (groupNorm != null) {
+        x = groupNorm.forward(x);
+      }
+      x = x.transpose(0, 2, 1);
+    } else if (groupNorm != null) {
+      x = groupNorm.forward(x.transpose(0, 2, 1)).transpose(0, 2, 1);
+    }
+    NDArray context = encoderHiddenStates != null ? encoderHiddenStates : x;
+    NDArray out = scaledDotProductAttention(
+        toQ.forward(x), toK.forward(context), toV.forward(context), heads, scale, null, upcastAttention);
+    out = toOut.forward(out);
+    if (spatial) {
+      out = out.transpose(0, 2, 1).reshape(inputShape);
+    }
+    if (residualConnection) {
+      out = out.add(residual);
+    }
+    if (rescaleOutputFactor != 1.0f) {
+      out = out.div(rescaleOutputFactor);
+    }
+    return out;
+  }
+
+  /**
+   * {@code softmax(q k^T * scale + mask) v} per head.
+   *
+   * @param q {@code [batch, queryLength, heads * dimHead]}
+   * @param k {@code [batch, keyLength, heads * dimHead]}
+   * @param v {@code [batch, keyLength, heads * dimHead]}
+   * @param additiveMask {@code null}, or added to the scores, broadcastable to
+   *     {@code [batch, heads, queryLength, keyLength]} (for example a causal mask of -inf)
+   * @param upcast compute the scores from fp32 q and k (diffusers' {@code upcast_attention})
+   * @return {@code [batch, queryLength, heads * dimHead]} in the type of {@code v}
+   */
+  public static NDArray scaledDotProductAttention(
+      NDArray q, NDArray k, NDArray v, int heads, float scale, NDArray additiveMask, boolean upcast) {
+    long batch = q.getShape().get(0);
+    long queryLength = q.getShape().get(1);
+    long keyLength = k.getShape().get(1);
+    long inner = q.getShape().get(2);
+    long dimHead = inner / heads;
+    DataType type = v.getDataType();
+    // Scaling q (length x dimHead) is cheaper than scaling the scores (length x length).
+    NDArray qh = toHeads(q.mul(scale), batch, queryLength, heads, dimHead);
+    NDArray kh = toHeads(k, batch, keyLength, heads, dimHead);
+    if (upcast && type != DataType.FLOAT32) {
+      qh = qh.toType(DataType.FLOAT32, false);
+      kh = kh.toType(DataType.FLOAT32, false);
+    }
+    NDArray scores = qh.matMul(kh.transpose(0, 2, 1));
+    if (scores.getDataType() != DataType.FLOAT32) {
+      scores = scores.toType(DataType.FLOAT32, false);
+    }
+    if (additiveMask != null) {
+      scores = scores.reshape(batch, heads, queryLength, keyLength).add(additiveMask)
+          .reshape(batch * heads, queryLength, keyLength);
+    }
+    NDArray probs = scores.softmax(-1);
+    if (probs.getDataType() != type) {
+      probs = probs.toType(type, false);
+    }
+    NDArray out = probs.matMul(toHeads(v, batch, keyLength, heads, dimHead));
+    return out.reshape(batch, heads, queryLength, dimHead).transpose(0, 2, 1, 3).reshape(batch, queryLength, inner);
+  }
+
+  private static NDArray toHeads(NDArray x, long batch, long length, int heads, long dimHead) {
+    return x.reshape(batch, length, heads, dimHead).transpose(0, 2, 1, 3).reshape(batch * heads, length, dimHead);
+  }
+
+  /** The arguments of diffusers' {@code Attention.__init__} that Stable Diffusion's models use. */
+  public static final class Builder {
+    private final long queryDim;
+    private Long crossAttentionDim;
+    private int heads = 8;
+    private long dimHead = 64;
+    private boolean bias;
+    private boolean outBias = true;
+    private Long outDim;
+    private boolean upcastAttention;
+    private Integer normNumGroups;
+    private float eps = 1e-5f;
+    private boolean residualConnection;
+    private float rescaleOutputFactor = 1.0f;
+
+    private Builder(long queryDim) {
+      this.queryDim = queryDim;
+    }
+
+    /** Keys and values come from states of this width; {@code null} means self-attention. */
+    public Builder crossAttentionDim(Long crossAttentionDim) {
+      this.crossAttentionDim = crossAttentionDim;
+      return this;
+    }
+
+    public Builder heads(int heads) {
+      this.heads = heads;
+      return this;
+    }
+
+    public Builder dimHead(long dimHead) {
+      this.dimHead = dimHead;
+      return this;
+    }
+
+    /** Bias of {@code to_q}, {@code to_k}, {@code to_v} (diffusers' {@code bias}, default false). */
+    public Builder bias(boolean bias) {
+      this.bias = bias;
+      return this;
+    }
+
+    public Builder outBias(boolean outBias) {
+      this.outBias = outBias;
+      return this;
+    }
+
+    public Builder outDim(Long outDim) {
+      this.outDim = outDim;
+      return this;
+    }
+
+    public Builder upcastAttention(boolean upcastAttention) {
+      this.upcastAttention = upcastAttention;
+      return this;
+    }
+
+    /** Adds {@code group_norm} before the projections (the VAE's attention). */
+    public Builder normNumGroups(Integer normNumGroups) {
+      this.normNumGroups = normNumGroups;
+      return this;
+    }
+
+    public Builder eps(float eps) {
+      this.eps = eps;
+      return this;
+    }
+
+    public Builder residualConnection(boolean residualConnection) {
+      this.residualConnection = residualConnection;
+      return this;
+    }
+
+    public Builder rescaleOutputFactor(float rescaleOutputFactor) {
+      this.rescaleOutputFactor = rescaleOutputFactor;
+      return this;
+    }
+
+    public Attention build() {
+      if (heads <= 0 || dimHead <= 0) {
+        throw new IllegalArgumentException("Attention: heads and dim_head must be positive, got " + heads + ", " + dimHead);
+      }
+      return new Attention(this);
+    }
+  }
+}
