@@ -8,6 +8,7 @@ import io.concepterasure.api.v1alpha1.MethodName;
 import io.concepterasure.api.v1alpha1.ParameterSet;
 import io.concepterasure.operator.testing.KubeApiServerExtension;
 import io.concepterasure.operator.testing.Samples;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.ArrayList;
@@ -133,8 +134,12 @@ class ConceptErasureCrdTest {
   }
 
   private static void create(Map<String, Object> resource) {
+    // Sent as generic JSON: the typed class would refuse some bad values before the server sees them.
     KubernetesClient client = API_SERVER.client();
-    client.resource(client.getKubernetesSerialization().asJson(resource)).inNamespace(namespace).create();
+    GenericKubernetesResource generic = client.getKubernetesSerialization().convertValue(resource,
+        GenericKubernetesResource.class);
+    client.genericKubernetesResources(ConceptErasure.GROUP + "/" + ConceptErasure.VERSION, ConceptErasure.KIND)
+        .inNamespace(namespace).resource(generic).create();
   }
 
   private static Arguments bad(String what, Consumer<Map<String, Object>> breakIt, String expected) {
