@@ -15,10 +15,10 @@ import java.util.stream.Stream;
  */
 public interface ObjectStore extends AutoCloseable {
   /**
-   * diffusers' loaders start from this file, so {@link #uploadFolder} writes it last: a folder
-   * whose model_index.json is visible is complete.
+   * diffusers' loaders start from this file, so {@link #uploadFolder(Path, String)} writes it
+   * last: a folder whose model_index.json is visible is complete.
    */
-  String COMMITTED_LAST = "model_index.json";
+  String MODEL_INDEX = "model_index.json";
 
   StorageUri location();
 
@@ -38,16 +38,27 @@ public interface ObjectStore extends AutoCloseable {
   @Override
   void close();
 
-  /** Uploads every regular file under {@code folder} to {@code name}/relative/path. */
+  /** Uploads every regular file under {@code folder} to {@code name}/relative/path, model_index.json last. */
   default void uploadFolder(Path folder, String name) throws IOException {
+    uploadFolder(folder, name, List.of(MODEL_INDEX));
+  }
+
+  /**
+   * Uploads every regular file under {@code folder} to {@code name}/relative/path, the files
+   * {@code commitLast} (relative paths) last and in that order. Objects cannot be renamed as a
+   * group, so the last file is the commit: a reader that finds it finds everything else.
+   */
+  default void uploadFolder(Path folder, String name, List<String> commitLast) throws IOException {
     ObjectNames.check(name);
     List<Path> files;
     try (Stream<Path> walk = Files.walk(folder)) {
       files = new ArrayList<>(walk.filter(Files::isRegularFile).sorted().toList());
     }
-    Path last = folder.resolve(COMMITTED_LAST);
-    if (files.remove(last)) {
-      files.add(last);
+    for (String last : commitLast) {
+      Path file = folder.resolve(last);
+      if (files.remove(file)) {
+        files.add(file);
+      }
     }
     for (Path file : files) {
       String relative = folder.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");

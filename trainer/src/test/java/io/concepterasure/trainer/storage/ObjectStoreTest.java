@@ -104,7 +104,7 @@ class ObjectStoreTest {
   }
 
   @Test
-  void modelIndexIsUploadedLast() throws Exception {
+  void commitFilesAreUploadedLast() throws Exception {
     // The order in which objects become visible: a PUT, or the completion of a multipart upload.
     List<String> keys = new CopyOnWriteArrayList<>();
     ExecutionInterceptor keyLog = new ExecutionInterceptor() {
@@ -117,12 +117,20 @@ class ObjectStoreTest {
         }
       }
     };
+    Path model = modelFolder();
     try (S3ObjectStore store = new S3ObjectStore(server.settings(S3Settings.MIN_PART_SIZE),
         StorageUri.parse("s3://models/order"), List.of(keyLog))) {
-      store.uploadFolder(modelFolder(), "");
+      store.uploadFolder(model, "");
+      assertThat(keys).last().isEqualTo("order/model_index.json");
+      assertThat(keys).hasSize(3);
+
+      // An erasure output: the model, then its record as the commit of the whole.
+      Files.writeString(model.resolve("erasure.json"), "{}");
+      keys.clear();
+      store.uploadFolder(model, "run", List.of("model_index.json", "erasure.json"));
+      assertThat(keys).containsExactly("order/run/scheduler/scheduler_config.json",
+          "order/run/unet/diffusion_pytorch_model.safetensors", "order/run/model_index.json", "order/run/erasure.json");
     }
-    assertThat(keys).last().isEqualTo("order/model_index.json");
-    assertThat(keys).hasSize(3);
   }
 
   @Test
