@@ -10,6 +10,7 @@ import io.concepterasure.trainer.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * The erasure loop of docs/method.md: per iteration the next (concept, alternative) pair in turn,
@@ -161,7 +162,7 @@ public final class ErasureTrainer implements AutoCloseable {
 
   /** A copy through host memory: shares nothing with the live array or its autograd state. */
   private static NDArray detachedCopy(NDArray array, NDManager owner) {
-    NDArray copy = owner.create(array.toFloatArray(), array.getShape());
+    NDArray copy = Tensors.create(owner, array.toFloatArray(), array.getShape());
     NDScope.unregister(copy);
     return copy;
   }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * The random generator of one iteration, derived from (seed, iteration) alone: a resumed run draws
@@ -32,6 +33,6 @@ public final class IterationRandom {
     for (int i = 0; i < values.length; i++) {
       values[i] = (float) random.nextGaussian();
     }
-    return manager.create(values, shape);
+    return Tensors.create(manager, values, shape);
   }
 }

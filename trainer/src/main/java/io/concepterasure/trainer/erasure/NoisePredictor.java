@@ -2,6 +2,7 @@ package io.concepterasure.trainer.erasure;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * eps(x_t, t, c): a UNet's noise prediction, as {@code UNet2DConditionModel.forward(sample,
@@ -32,6 +33,6 @@ public interface NoisePredictor {
   static NDArray timestep(NDManager manager, int t, long batch) {
     float[] values = new float[Math.toIntExact(batch)];
     java.util.Arrays.fill(values, t);
-    return manager.create(values);
+    return Tensors.create(manager, values);
   }
 }

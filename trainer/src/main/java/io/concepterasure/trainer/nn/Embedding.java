@@ -23,7 +23,7 @@ public final class Embedding extends Module {
                   for (int i = 0; i < values.length; i++) {
                     values[i] = (float) random.nextGaussian();
                   }
-                  return manager.create(values, shape);
+                  return Tensors.create(manager, values, shape);
                 }));
   }
 

@@ -33,7 +33,7 @@ public interface Init {
       for (int i = 0; i < values.length; i++) {
         values[i] = (float) ((random.nextDouble() * 2.0 - 1.0) * bound);
       }
-      return manager.create(values, shape);
+      return Tensors.create(manager, values, shape);
     };
   }
 }

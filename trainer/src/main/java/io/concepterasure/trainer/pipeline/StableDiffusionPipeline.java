@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * diffusers' {@code StableDiffusionPipeline} with the DDIM scheduler: text to image with
@@ -134,7 +135,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     for (int i = 0; i < prompts.size(); i++) {
       System.arraycopy(tokenizer.encodePadded(prompts.get(i)), 0, ids, i * length, length);
     }
-    return manager.create(ids, new Shape(prompts.size(), length));
+    return Tensors.create(manager, ids, new Shape(prompts.size(), length));
   }
 
   /** The text encoder's last hidden state for each prompt: {@code [n, 77, hidden]}. */
@@ -162,7 +163,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
         values[i * perImage + j] = (float) random.nextGaussian() * scheduler.initNoiseSigma();
       }
     }
-    return manager.create(values, new Shape(seeds.length, channels, height / scale, width / scale));
+    return Tensors.create(manager, values, new Shape(seeds.length, channels, height / scale, width / scale));
   }
 
   /**
@@ -187,7 +188,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
       // Each step's intermediates are freed at once, or native memory grows with the step count.
       try (NDScope scope = new NDScope()) {
         NDArray input = guided ? current.concat(current, 0) : current;
-        NDArray timestep = current.getManager().create(new long[] {t});
+        NDArray timestep = Tensors.create(current.getManager(), new long[] {t});
         NDArray noise = unet.forward(input, timestep, context);
         if (guided) {
           NDList halves = noise.split(2, 0);
@@ -225,7 +226,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     for (int t : inverse.timesteps()) {
       NDArray next;
       try (NDScope scope = new NDScope()) {
-        NDArray noise = unet.forward(current, current.getManager().create(new long[] {t}), embeds);
+        NDArray noise = unet.forward(current, Tensors.create(current.getManager(), new long[] {t}), embeds);
         next = inverse.step(noise, t, current).prevSample();
         NDScope.unregister(next);
       }

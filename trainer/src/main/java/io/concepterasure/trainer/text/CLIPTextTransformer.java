@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.LayerNorm;
 import io.concepterasure.trainer.nn.Module;
 import java.util.List;
+import io.concepterasure.trainer.nn.Tensors;
 
 /** transformers' {@code CLIPTextTransformer}: embeddings, causal encoder, final layer norm, eos pooling. */
 public final class CLIPTextTransformer extends Module {
@@ -48,7 +49,7 @@ public final class CLIPTextTransformer extends Module {
         mask[(int) (i * length + j)] = -Float.MAX_VALUE;
       }
     }
-    return manager.create(mask, new Shape(1, 1, length, length)).toType(type, false);
+    return Tensors.create(manager, mask, new Shape(1, 1, length, length)).toType(type, false);
   }
 
   /**

@@ -21,6 +21,7 @@ import io.concepterasure.trainer.toy.ShapesDataset.ShapeKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Judges generated toy images: which shape (or "none of these") and which colour. A small CNN
@@ -117,10 +118,10 @@ public final class ShapeClassifier extends Module {
           try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDList logits = forward(images);
             NDArray shapeLoss = logits.get(0).logSoftmax(1)
-                .mul(manager.create(shapeTarget, new Shape(batchSize, NONE + 1))).sum(new int[] {1}).neg().mean();
-            NDArray mask = manager.create(colourMask);
+                .mul(Tensors.create(manager, shapeTarget, new Shape(batchSize, NONE + 1))).sum(new int[] {1}).neg().mean();
+            NDArray mask = Tensors.create(manager, colourMask);
             NDArray colourLoss = logits.get(1).logSoftmax(1)
-                .mul(manager.create(colourTarget, new Shape(batchSize, Colour.values().length))).sum(new int[] {1})
+                .mul(Tensors.create(manager, colourTarget, new Shape(batchSize, Colour.values().length))).sum(new int[] {1})
                 .neg().mul(mask).sum().div(mask.sum().maximum(1f));
             collector.backward(shapeLoss.add(colourLoss));
           }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Locale;
 import java.util.Random;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * The project's small world: 32×32 RGB images of one simple shape in one colour at a random place,
@@ -101,7 +102,7 @@ public final class ShapesDataset {
         values[i * each + j] = p[j] * 2f - 1f;
       }
     }
-    return manager.create(values, new Shape(n, 3, SIZE, SIZE));
+    return Tensors.create(manager, values, new Shape(n, 3, SIZE, SIZE));
   }
 
   private Random random(long index, int stream) {

@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Trains the small text-to-image model of the toy world from scratch on {@link ShapesDataset} and
@@ -156,12 +157,12 @@ public final class ToyPretraining {
       latents = posterior.sample(random.normal(manager, posterior.mean().getShape())).mul(vae.scalingFactor()).stopGradient();
       NDArray noise = random.normal(manager, latents.getShape());
       NDArray noisy = scheduler.addNoise(latents, noise, timesteps);
-      NDArray context = text.forward(manager.create(ids, new Shape(n, length))).lastHiddenState();
+      NDArray context = text.forward(Tensors.create(manager, ids, new Shape(n, length))).lastHiddenState();
       float[] t = new float[n];
       for (int i = 0; i < n; i++) {
         t[i] = timesteps[i];
       }
-      NDArray prediction = unet.forward(noisy, manager.create(t), context);
+      NDArray prediction = unet.forward(noisy, Tensors.create(manager, t), context);
       NDArray mse = prediction.sub(noise).square().mean();
       return Map.of("loss", mse);
     });

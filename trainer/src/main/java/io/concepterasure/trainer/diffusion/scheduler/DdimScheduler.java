@@ -3,6 +3,7 @@ package io.concepterasure.trainer.diffusion.scheduler;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Denoising diffusion implicit models (Song et al. 2021), as diffusers' {@code DDIMScheduler}: the
@@ -199,7 +200,7 @@ public final class DdimScheduler {
     java.util.Arrays.fill(dims, 1);
     dims[0] = batch;
     NDManager manager = like.getManager();
-    return manager.create(values, new Shape(dims)).toDevice(like.getDevice(), false);
+    return Tensors.create(manager, values, new Shape(dims)).toDevice(like.getDevice(), false);
   }
 
   int checkTimestep(int t) {

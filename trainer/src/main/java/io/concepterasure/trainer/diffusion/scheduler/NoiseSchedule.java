@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.util.List;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * The cumulative products of alphas that every diffusers scheduler derives from its betas, computed
@@ -42,7 +43,7 @@ final class NoiseSchedule {
       for (int i = 0; i < values.length; i++) {
         values[i] = trained.get(i).floatValue();
       }
-      return manager.create(values);
+      return Tensors.create(manager, values);
     }
     return switch (config.betaSchedule()) {
       case "linear" -> manager.linspace(config.betaStart().floatValue(), config.betaEnd().floatValue(), n, true);
@@ -50,7 +51,7 @@ final class NoiseSchedule {
       case "scaled_linear" -> manager
           .linspace((float) Math.sqrt(config.betaStart()), (float) Math.sqrt(config.betaEnd()), n, true)
           .pow(2f);
-      case "squaredcos_cap_v2" -> manager.create(cosineBetas(n));
+      case "squaredcos_cap_v2" -> Tensors.create(manager, cosineBetas(n));
       default -> throw new IllegalArgumentException(
           "scheduler config: beta_schedule must be linear, scaled_linear or squaredcos_cap_v2, got "
               + config.betaSchedule());
