@@ -5,6 +5,7 @@ import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.ErasureRun;
 import io.concepterasure.trainer.erasure.InvalidRequestException;
 import io.concepterasure.trainer.erasure.NonFiniteLossException;
+import io.concepterasure.trainer.io.SafetensorsException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -109,7 +110,8 @@ public final class EraseCommand implements Callable<Integer> {
           (first, total) -> new TrainingProgress(log, terminal, first, total, System::nanoTime)::update,
           new TrainerCommand.Version().getVersion()[0], classifier).run();
       return 0;
-    } catch (InvalidRequestException | InvalidModelFolderException e) {
+    } catch (InvalidRequestException | InvalidModelFolderException | SafetensorsException e) {
+      // A malformed or mismatched weights file is as broken on the next try.
       log.println("invalid input: " + e.getMessage());
       return INVALID_INPUT;
     } catch (NonFiniteLossException e) {

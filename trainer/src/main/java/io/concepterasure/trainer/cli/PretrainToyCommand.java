@@ -53,7 +53,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
   @Option(names = "--unet-steps", defaultValue = "3000", description = "default: ${DEFAULT-VALUE}")
   int unetSteps;
 
-  @Option(names = "--classifier-steps", defaultValue = "1500", description = "default: ${DEFAULT-VALUE}")
+  @Option(names = "--classifier-steps", defaultValue = "4000", description = "default: ${DEFAULT-VALUE}")
   int classifierSteps;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")

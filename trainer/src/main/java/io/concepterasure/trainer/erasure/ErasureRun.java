@@ -178,11 +178,15 @@ public final class ErasureRun {
       if (JSON.readTree(savedRequest.toFile()).equals(JSON.readTree(request.toJson()))) {
         try (NDManager scratch = manager.newSubManager()) {
           trainer.restore(TrainingStateFile.read(state, scratch));
+          log.println("resuming from the state saved after iteration " + trainer.nextIteration());
+          return trainer.nextIteration();
+        } catch (IOException | IllegalArgumentException e) {
+          // An unreadable state must not block every retry: the run starts over instead.
+          log.println("cannot resume from " + state + " (" + e.getMessage() + "); starting over");
         }
-        log.println("resuming from the state saved after iteration " + trainer.nextIteration());
-        return trainer.nextIteration();
+      } else {
+        log.println("the saved training state in " + folder + " is for another request; starting over");
       }
-      log.println("the saved training state in " + folder + " is for another request; starting over");
     }
     ErasureOutput.deleteTree(folder);
     Files.createDirectories(folder);

@@ -141,17 +141,27 @@ public final class ErasureTrainer implements AutoCloseable {
       throw new IllegalArgumentException("saved state is at iteration " + state.iteration()
           + ", outside this run's " + settings.iterations());
     }
+    // Check everything before changing anything, so a refused state leaves the run as it was.
+    for (Map<String, NDArray> group : List.of(state.weights(), state.adamMean(), state.adamVariance())) {
+      if (!group.keySet().equals(trainable.keySet())) {
+        throw new IllegalArgumentException("saved state trains other parameters than this run");
+      }
+      group.forEach((name, value) -> {
+        if (!value.getShape().equals(trainable.get(name).shape())) {
+          throw new IllegalArgumentException("saved state has " + name + " of shape " + value.getShape()
+              + " but this run's is " + trainable.get(name).shape());
+        }
+      });
+    }
     state.weights().forEach((name, value) -> AdamOptimizer.copyInto(value, trainable.get(name).array()));
     optimizer.restore(state.optimizerStep(), state.adamMean(), state.adamVariance());
     nextIteration = state.iteration();
     lastLosses = state.lastLosses();
   }
 
+  /** A copy through host memory: shares nothing with the live array or its autograd state. */
   private static NDArray detachedCopy(NDArray array, NDManager owner) {
-    NDArray detached = array.stopGradient();
-    NDArray copy = detached.duplicate();
-    detached.close();
-    copy.attach(owner);
+    NDArray copy = owner.create(array.toFloatArray(), array.getShape());
     NDScope.unregister(copy);
     return copy;
   }

@@ -79,12 +79,12 @@ public final class ShapeClassifier extends Module {
     }
   }
 
-  /** The training batch of step {@code step}: shape images with about one in six "none" images. */
+  /** The training batch of step {@code step}: shape images with one in four "none" images. */
   static List<Sample> trainingBatch(ShapesDataset data, int step, int batchSize) {
     List<Sample> batch = new ArrayList<>(batchSize);
     for (int i = 0; i < batchSize; i++) {
       long index = (long) step * batchSize + i;
-      batch.add(i % 6 == 5 ? data.none(index) : data.sample(index));
+      batch.add(i % 4 == 3 ? data.none(index) : data.sample(index));
     }
     return batch;
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,5 +131,18 @@ class ErasureRequestTest {
         .isInstanceOf(InvalidRequestException.class).hasMessageContaining("is not a valid request");
     assertThatThrownBy(() -> ErasureRequest.read(dir.resolve("missing.yaml")))
         .isInstanceOf(InvalidRequestException.class).hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void theExampleRequestsAreValid() throws Exception {
+    Path examples = Path.of(System.getProperty("repo.root", "..")).resolve("examples/requests");
+    try (var files = Files.list(examples)) {
+      List<Path> requests = files.filter(p -> p.toString().endsWith(".yaml")).toList();
+      assertThat(requests).isNotEmpty();
+      for (Path file : requests) {
+        ErasureRequest request = ErasureRequest.read(file).withDefaults().validate();
+        assertThat(request.concepts).as(file.toString()).isNotEmpty();
+      }
+    }
   }
 }
