@@ -60,6 +60,8 @@ class HelmChartTest {
         .isEqualTo(manifestPod.getContainers().get(0).getSecurityContext());
     assertThat(chartPod.getContainers().get(0).getEnv())
         .isEqualTo(manifestPod.getContainers().get(0).getEnv());
+    assertThat(chartPod.getContainers().get(0).getResources())
+        .isEqualTo(manifestPod.getContainers().get(0).getResources());
 
     client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
         .withNewMetadata().withName(NAMESPACE).endMetadata().build()).serverSideApply();

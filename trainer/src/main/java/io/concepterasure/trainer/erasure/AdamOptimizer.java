@@ -1,6 +1,7 @@
 package io.concepterasure.trainer.erasure;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDScope;
 import io.concepterasure.trainer.nn.Parameter;
 import java.util.LinkedHashMap;
@@ -14,6 +15,7 @@ import java.util.Map;
  * run must restore them exactly (the issue's kill-and-restart test), so the state here is public.
  */
 public final class AdamOptimizer implements AutoCloseable {
+  private static final NDIndex ALL = new NDIndex("...");
   private final float learningRate;
   private final float beta1;
   private final float beta2;
@@ -57,7 +59,8 @@ public final class AdamOptimizer implements AutoCloseable {
       v.muli(beta2).addi(grad.square().muli(1 - beta2));
       NDArray denominator = v.sqrt().divi(correction2Sqrt).addi(epsilon);
       weight.subi(m.div(denominator).muli(stepSize));
-      grad.subi(grad);
+      // Overwrite rather than subtract: an inf gradient minus itself would leave NaN behind.
+      grad.set(ALL, 0f);
     });
   }
 
@@ -87,7 +90,7 @@ public final class AdamOptimizer implements AutoCloseable {
     if (!source.getShape().equals(target.getShape())) {
       throw new IllegalArgumentException("expected shape " + target.getShape() + " but got " + source.getShape());
     }
-    target.subi(target).addi(source.toDevice(target.getDevice(), false).toType(target.getDataType(), false));
+    target.set(ALL, source.toDevice(target.getDevice(), false).toType(target.getDataType(), false));
   }
 
   /** Frees the moments. */
