@@ -124,7 +124,9 @@ class ProgressReporterTest {
   private Path serviceAccountDir() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("serviceaccount"));
     Files.writeString(dir.resolve("token"), token);
-    Files.write(dir.resolve("ca.crt"), Base64.getDecoder().decode(admin.getConfiguration().getCaCertData()));
+    Config config = admin.getConfiguration();
+    Files.write(dir.resolve("ca.crt"), config.getCaCertData() != null
+        ? Base64.getDecoder().decode(config.getCaCertData()) : Files.readAllBytes(Path.of(config.getCaCertFile())));
     return dir;
   }
 
