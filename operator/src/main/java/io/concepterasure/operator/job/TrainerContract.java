@@ -25,6 +25,8 @@ public final class TrainerContract {
   public static final String ENV_MODEL_CREDENTIALS_DIR = "CE_MODEL_CREDENTIALS_DIR";
   public static final String ENV_OUTPUT_CREDENTIALS_DIR = "CE_OUTPUT_CREDENTIALS_DIR";
   public static final String ENV_PVC_ROOT = "CE_PVC_ROOT";
+  /** DJL extracts libtorch and the tokenizers library here: it must be writable (the root FS is not). */
+  public static final String ENV_DJL_CACHE_DIR = "DJL_CACHE_DIR";
 
   public static final int EXIT_SUCCESS = 0;
   /** The request cannot succeed however often it is retried: the Job fails at once (podFailurePolicy). */

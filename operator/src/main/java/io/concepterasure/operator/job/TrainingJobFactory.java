@@ -163,6 +163,7 @@ public final class TrainingJobFactory {
     env.add(new EnvVar(ENV_REQUEST_FILE, REQUEST_DIR + "/" + REQUEST_KEY, null));
     env.add(new EnvVar(ENV_SCRATCH_DIR, SCRATCH_DIR, null));
     env.add(new EnvVar("HOME", SCRATCH_DIR, null));
+    env.add(new EnvVar(ENV_DJL_CACHE_DIR, SCRATCH_DIR + "/.djl.ai", null));
     env.add(new EnvVar(ENV_PVC_ROOT, PVC_ROOT, null));
     if (spec.getModel().getCredentialsSecretRef() != null) {
       env.add(new EnvVar(ENV_MODEL_CREDENTIALS_DIR, MODEL_CREDENTIALS_DIR, null));

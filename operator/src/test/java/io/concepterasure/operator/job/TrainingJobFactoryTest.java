@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class TrainingJobFactoryTest {
@@ -94,6 +95,10 @@ class TrainingJobFactoryTest {
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
     assertThat(pod.getServiceAccountName()).isEqualTo("nudity-trainer");
     assertThat(trainer.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
+    // Everything the trainer writes goes to the scratch emptyDir: the root filesystem is read-only.
+    assertThat(trainer.getEnv()).filteredOn(env -> Set.of("HOME", "DJL_CACHE_DIR", "CE_SCRATCH_DIR")
+        .contains(env.getName())).hasSize(3)
+        .allSatisfy(env -> assertThat(env.getValue()).startsWith("/scratch"));
     assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerImage());
   }
 

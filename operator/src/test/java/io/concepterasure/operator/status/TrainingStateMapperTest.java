@@ -14,10 +14,14 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class TrainingStateMapperTest {
@@ -95,6 +99,22 @@ class TrainingStateMapperTest {
     assertThat(s.result().getErasureJsonSha256()).isEqualTo("ff");
     assertThat(s.result().getMetrics()).containsOnlyKeys("loss");
     assertThat(s.completionTime()).isEqualTo("2026-01-01T11:59:00Z");
+  }
+
+  /** The trainer's TerminationMessageTest checks its output against the same example. */
+  @Test
+  void readsTheTerminationMessageDocumentedInTheApiReference() throws Exception {
+    String doc = Files.readString(Path.of(System.getProperty("repo.root", ".."), "docs", "api.md"));
+    Matcher m = Pattern.compile("<!-- termination-message-example -->\\s*```json\\s*(\\{.*?})\\s*```", Pattern.DOTALL)
+        .matcher(doc);
+    assertThat(m.find()).as("the termination message example in docs/api.md").isTrue();
+    TrainingState s = map(erasure(), job("Complete", "CompletionsReached", false),
+        pod("Succeeded", new ContainerStateBuilder().withNewTerminated().withExitCode(0).withMessage(m.group(1))
+            .endTerminated()));
+    assertThat(s.result().getOutputUri()).isEqualTo("s3://erased-models/sd-v1-4-no-van-gogh");
+    assertThat(s.result().getErasureJsonSha256()).hasSize(64);
+    assertThat(s.result().getMetrics()).containsEntry("finalLoss", 0.0042).containsEntry("finalLoss.erase", 0.0031)
+        .containsEntry("iterations", 400.0).containsEntry("trainingSeconds", 3512.4);
   }
 
   @Test

@@ -1,18 +1,26 @@
 package io.concepterasure.trainer.cli;
 
 import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
+import io.concepterasure.trainer.erasure.ErasureOutput;
 import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.ErasureRun;
 import io.concepterasure.trainer.erasure.InvalidRequestException;
 import io.concepterasure.trainer.erasure.NonFiniteLossException;
 import io.concepterasure.trainer.io.SafetensorsException;
+import io.concepterasure.trainer.job.ProgressReporter;
+import io.concepterasure.trainer.job.RequestStorage;
+import io.concepterasure.trainer.job.TerminationMessage;
+import io.concepterasure.trainer.storage.StorageException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,7 +45,8 @@ public final class EraseCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--request", description = "request file, YAML or JSON, with the ConceptErasure spec's fields")
+  @Option(names = "--request", defaultValue = "${env:CE_REQUEST_FILE}",
+      description = "request file, YAML or JSON, with the ConceptErasure spec's fields (default: $CE_REQUEST_FILE, as the operator's Job sets it)")
   Path requestFile;
 
   @Option(names = "--model", description = "model.uri: the diffusers folder to erase from")
@@ -99,32 +108,68 @@ public final class EraseCommand implements Callable<Integer> {
       description = "stop as if killed once this many iterations are done (tests resuming)")
   Integer stopAfterIterations;
 
+  /** The process environment (the operator's contract variables); tests give their own. */
+  Map<String, String> environment = System.getenv();
+
+  /** Where the pod's ServiceAccount token and CA are mounted; tests give their own. */
+  Path serviceAccountDir = ProgressReporter.SERVICE_ACCOUNT_DIR;
+
   @Override
   public Integer call() {
     PrintWriter log = spec.commandLine().getErr();
     PrintWriter info = spec.commandLine().getOut();
+    Optional<TerminationMessage> termination = TerminationMessage.fromEnvironment(environment);
     try {
       ErasureRequest request = request().withDefaults().validate();
       boolean terminal = System.console() != null;
-      new ErasureRun(request, checkpointEvery, stopAfterIterations, info,
-          (first, total) -> new TrainingProgress(log, terminal, first, total, System::nanoTime)::update,
-          new TrainerCommand.Version().getVersion()[0], classifier).run();
+      Optional<ProgressReporter> status = ProgressReporter.fromEnvironment(environment, serviceAccountDir, log);
+      try (RequestStorage storage = RequestStorage.prepare(request, environment, info)) {
+        Map<String, Object> record = new ErasureRun(request, checkpointEvery, stopAfterIterations, info,
+            (first, total) -> {
+              BiConsumer<Integer, Map<String, Double>> bar =
+                  new TrainingProgress(log, terminal, first, total, System::nanoTime)::update;
+              return status.map(s -> bar.andThen(s.start(first, total))).orElse(bar);
+            },
+            new TrainerCommand.Version().getVersion()[0], classifier)
+            .stagedAt(storage.modelFolder(), storage.outputFolder()).run();
+        storage.publish();
+        status.ifPresent(ProgressReporter::finish);
+        if (termination.isPresent()) {
+          Path outputFolder = storage.outputFolder() != null ? storage.outputFolder()
+              : ErasureRun.localFolder("output.uri", request.output.uri);
+          writeTermination(termination.get(), TerminationMessage.success(request.output.uri,
+              outputFolder.resolve(ErasureOutput.RECORD), record), log);
+        }
+      }
       return 0;
     } catch (InvalidRequestException | InvalidModelFolderException | SafetensorsException e) {
       // A malformed or mismatched weights file is as broken on the next try.
-      log.println("invalid input: " + e.getMessage());
-      return INVALID_INPUT;
+      return failed(termination, log, INVALID_INPUT, "invalid input", e);
     } catch (NonFiniteLossException e) {
       // The same request and seed fail the same way again: not worth a retry.
-      log.println("training diverged: " + e.getMessage());
-      return INVALID_INPUT;
+      return failed(termination, log, INVALID_INPUT, "training diverged", e);
     } catch (ErasureRun.Interrupted e) {
-      log.println("interrupted: " + e.getMessage());
-      return TRANSIENT_FAILURE;
+      return failed(termination, log, TRANSIENT_FAILURE, "interrupted", e);
+    } catch (StorageException e) {
+      // No such bucket, access denied, an unusable location: retrying cannot help.
+      return e.invalidInput() ? failed(termination, log, INVALID_INPUT, "invalid input (storage)", e)
+          : failed(termination, log, TRANSIENT_FAILURE, "transient failure (storage)", e);
     } catch (IOException | UncheckedIOException e) {
-      log.println("transient failure: " + e.getMessage());
-      return TRANSIENT_FAILURE;
+      return failed(termination, log, TRANSIENT_FAILURE, "transient failure", e);
     }
+  }
+
+  /** Logs the failure and leaves it as the termination message (status.failure.message on exit 2). */
+  private static int failed(Optional<TerminationMessage> termination, PrintWriter log, int code, String reason,
+      Exception e) {
+    log.println(reason + ": " + e.getMessage());
+    termination.ifPresent(t -> writeTermination(t, TerminationMessage.failure(reason, e.getMessage()), log));
+    return code;
+  }
+
+  private static void writeTermination(TerminationMessage termination, String message, PrintWriter log) {
+    termination.write(message).ifPresent(e ->
+        log.println("warning: cannot write the termination message to " + termination.file() + ": " + e.getMessage()));
   }
 
   private ErasureRequest request() throws IOException {

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -18,9 +19,14 @@ import java.util.List;
  * What {@code trainer erase} is asked to do: the fields of the ConceptErasure spec that concern
  * the training, with the same names (model.uri, concepts[].erase/alternative, method.*, output.uri,
  * evaluation.*), read from YAML or JSON. Missing method fields take the defaults of
- * docs/method.md when {@link #withDefaults()} is called.
+ * docs/method.md when {@link #withDefaults()} is called. The operator's request file is the whole
+ * spec: the fields that only concern the Job (pod resources, image, retries, queue) and the
+ * credentials references (mounted as files instead) are accepted and ignored; any other unknown
+ * field is an error.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties({"resources", "image", "imagePullSecrets", "suspend", "activeDeadlineSeconds", "backoffLimit",
+    "ttlSecondsAfterFinished", "queueName"})
 public final class ErasureRequest {
   public Location model;
   public List<Concept> concepts;
@@ -29,6 +35,7 @@ public final class ErasureRequest {
   public Evaluation evaluation;
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
+  @JsonIgnoreProperties("credentialsSecretRef")
   public static final class Location {
     public String uri;
   }

@@ -47,6 +47,8 @@ public final class ErasureRun {
   private final TrainingProgressFactory progress;
   private final String version;
   private final Path classifier;
+  private Path stagedModel;
+  private Path stagedOutput;
 
   /** Makes the progress display for a run that starts at {@code first} of {@code total} iterations. */
   @FunctionalInterface
@@ -77,6 +79,16 @@ public final class ErasureRun {
     this.version = version;
   }
 
+  /**
+   * Reads the model from and writes the output to these local folders instead of the request's
+   * locations (which erasure.json still records); null keeps the request's. See RequestStorage.
+   */
+  public ErasureRun stagedAt(Path model, Path output) {
+    this.stagedModel = model;
+    this.stagedOutput = output;
+    return this;
+  }
+
   /** A local folder for a request URI: a path or a file: URI (object stores are mounted or staged by the caller). */
   public static Path localFolder(String field, String uri) {
     if (uri.startsWith("file:")) {
@@ -93,8 +105,8 @@ public final class ErasureRun {
   /** Runs the request; returns the erasure.json record written. */
   public Map<String, Object> run() throws IOException {
     Instant start = Instant.now();
-    Path modelFolder = localFolder("model.uri", request.model.uri);
-    ErasureOutput output = new ErasureOutput(localFolder("output.uri", request.output.uri));
+    Path modelFolder = stagedModel != null ? stagedModel : localFolder("model.uri", request.model.uri);
+    ErasureOutput output = new ErasureOutput(stagedOutput != null ? stagedOutput : localFolder("output.uri", request.output.uri));
     Map<String, Object> finished = output.finishedRecord();
     if (finished != null) {
       if (JSON.readTree(request.toJson()).equals(JSON.valueToTree(finished.get("request")))) {

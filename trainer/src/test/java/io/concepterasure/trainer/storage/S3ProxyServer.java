@@ -20,15 +20,15 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  * file systems without user extended attributes (it reads a missing 'user.content-md5' from each
  * part), and "transient-nio2" answers 400 to an abort after a part whose body failed.
  */
-final class S3ProxyServer implements AutoCloseable {
-  static final String ACCESS_KEY = "test-access-key";
+public final class S3ProxyServer implements AutoCloseable {
+  public static final String ACCESS_KEY = "test-access-key";
   /** Random per server, so a test can check that no message or log ever carries it. */
-  final String secretKey = "secret-" + UUID.randomUUID();
+  public final String secretKey = "secret-" + UUID.randomUUID();
 
   private final BlobStoreContext context;
   private final S3Proxy proxy;
 
-  S3ProxyServer() throws Exception {
+  public S3ProxyServer() throws Exception {
     // The blob store's own identity is unused (S3Proxy checks the client's signature), but required.
     context = ContextBuilder.newBuilder("transient")
         .credentials("unused", "unused")
@@ -51,21 +51,21 @@ final class S3ProxyServer implements AutoCloseable {
     }
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + proxy.getPort());
   }
 
-  void createBucket(String name) {
+  public void createBucket(String name) {
     context.getBlobStore().createContainerInLocation(null, name);
   }
 
   /** Every blob the server's store holds in {@code bucket}, multipart parts included. */
-  List<String> storedBlobs(String bucket) {
+  public List<String> storedBlobs(String bucket) {
     return context.getBlobStore().list(bucket, ListContainerOptions.Builder.recursive()).stream()
         .map(StorageMetadata::getName).sorted().toList();
   }
 
-  S3Settings settings(long partSize) {
+  public S3Settings settings(long partSize) {
     return new S3Settings(endpoint(), "us-east-1", true,
         StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, secretKey)), partSize);
   }

@@ -1,0 +1,169 @@
+package io.concepterasure.trainer.job;
+
+import io.concepterasure.trainer.erasure.ErasureOutput;
+import io.concepterasure.trainer.erasure.ErasureRequest;
+import io.concepterasure.trainer.erasure.InvalidRequestException;
+import io.concepterasure.trainer.storage.InvalidStorageUriException;
+import io.concepterasure.trainer.storage.ObjectStore;
+import io.concepterasure.trainer.storage.S3Settings;
+import io.concepterasure.trainer.storage.StorageException;
+import io.concepterasure.trainer.storage.StorageUri;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The local folders an erasure reads and writes, for the locations of a request: a
+ * {@code pvc://} location is its mount under {@code CE_PVC_ROOT} (read and written in place, so
+ * a restarted pod resumes from the state saved there); an {@code s3://} model is downloaded into
+ * the scratch folder first, and an {@code s3://} output is written there and uploaded when the
+ * erasure is done, model_index.json and then erasure.json last, so that a reader who sees
+ * erasure.json sees a complete model. Plain paths and file: URIs are left to {@code ErasureRun}.
+ */
+public final class RequestStorage implements AutoCloseable {
+  public static final String ENV_SCRATCH_DIR = "CE_SCRATCH_DIR";
+  public static final String ENV_PVC_ROOT = "CE_PVC_ROOT";
+  public static final String ENV_MODEL_CREDENTIALS_DIR = "CE_MODEL_CREDENTIALS_DIR";
+  public static final String ENV_OUTPUT_CREDENTIALS_DIR = "CE_OUTPUT_CREDENTIALS_DIR";
+  static final Path DEFAULT_PVC_ROOT = Path.of("/mnt/pvc");
+  private static final List<String> COMMIT_LAST = List.of(ObjectStore.MODEL_INDEX, ErasureOutput.RECORD);
+
+  private final Path modelFolder;
+  private final Path outputFolder;
+  private final ObjectStore outputStore;
+  private final boolean outputFinished;
+  private final Path temporaryScratch;
+  private final PrintWriter log;
+
+  private RequestStorage(Path modelFolder, Path outputFolder, ObjectStore outputStore, boolean outputFinished,
+      Path temporaryScratch, PrintWriter log) {
+    this.modelFolder = modelFolder;
+    this.outputFolder = outputFolder;
+    this.outputStore = outputStore;
+    this.outputFinished = outputFinished;
+    this.temporaryScratch = temporaryScratch;
+    this.log = log;
+  }
+
+  /**
+   * Resolves the request's locations; downloads an s3:// model and an s3:// output's erasure.json
+   * (so that a finished erasure is recognised and not run again).
+   */
+  public static RequestStorage prepare(ErasureRequest request, Map<String, String> environment, PrintWriter log)
+      throws IOException {
+    StorageUri model = parse("model.uri", request.model.uri);
+    StorageUri output = parse("output.uri", request.output.uri);
+    Path pvcRoot = Path.of(environment.getOrDefault(ENV_PVC_ROOT, DEFAULT_PVC_ROOT.toString()));
+    boolean remoteModel = remote(model);
+    boolean remoteOutput = remote(output);
+    Path temporaryScratch = null;
+    Path scratch = null;
+    if (remoteModel || remoteOutput) {
+      String configured = environment.get(ENV_SCRATCH_DIR);
+      if (configured != null && !configured.isBlank()) {
+        scratch = Path.of(configured);
+      } else {
+        scratch = temporaryScratch = Files.createTempDirectory("erase-");
+      }
+    }
+    Path modelFolder = null;
+    Path outputFolder = null;
+    ObjectStore outputStore = null;
+    boolean outputFinished = false;
+    try {
+      if (model.scheme() == StorageUri.Scheme.PVC) {
+        modelFolder = model.localPath(pvcRoot);
+      } else if (remoteModel) {
+        modelFolder = fresh(scratch.resolve("model"));
+        try (ObjectStore store = ObjectStore.open(model, settings(environment, ENV_MODEL_CREDENTIALS_DIR), pvcRoot)) {
+          log.println("downloading the model from " + model + " to " + modelFolder);
+          store.downloadFolder("", modelFolder);
+        }
+      }
+      if (output.scheme() == StorageUri.Scheme.PVC) {
+        outputFolder = output.localPath(pvcRoot);
+      } else if (remoteOutput) {
+        outputFolder = fresh(scratch.resolve("output"));
+        outputStore = ObjectStore.open(output, settings(environment, ENV_OUTPUT_CREDENTIALS_DIR), pvcRoot);
+        if (outputStore.exists(ErasureOutput.RECORD)) {
+          outputStore.download(ErasureOutput.RECORD, outputFolder.resolve(ErasureOutput.RECORD));
+          outputFinished = true;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      if (outputStore != null) {
+        outputStore.close();
+      }
+      deleteTree(temporaryScratch);
+      throw e;
+    }
+    return new RequestStorage(modelFolder, outputFolder, outputStore, outputFinished, temporaryScratch, log);
+  }
+
+  /** The local model folder, or null: the request's own location is local. */
+  public Path modelFolder() {
+    return modelFolder;
+  }
+
+  /** The local output folder, or null: the request's own location is local. */
+  public Path outputFolder() {
+    return outputFolder;
+  }
+
+  /** Uploads a staged output (unless it was already finished there); erasure.json is the last object written. */
+  public void publish() throws IOException {
+    if (outputStore == null || outputFinished) {
+      return;
+    }
+    log.println("uploading the erased model to " + outputStore.location());
+    outputStore.uploadFolder(outputFolder, "", COMMIT_LAST);
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (outputStore != null) {
+      outputStore.close();
+    }
+    deleteTree(temporaryScratch);
+  }
+
+  private static boolean remote(StorageUri uri) {
+    return uri.scheme() == StorageUri.Scheme.S3 || uri.scheme() == StorageUri.Scheme.HUGGING_FACE;
+  }
+
+  private static StorageUri parse(String field, String uri) {
+    try {
+      return StorageUri.parse(uri);
+    } catch (InvalidStorageUriException e) {
+      throw new InvalidRequestException(field + ": " + e.getMessage());
+    }
+  }
+
+  private static S3Settings settings(Map<String, String> environment, String credentialsVariable)
+      throws StorageException {
+    String folder = environment.get(credentialsVariable);
+    return S3Settings.from(environment, folder == null || folder.isBlank() ? null : Path.of(folder));
+  }
+
+  /** An empty folder: what an earlier attempt left in scratch is not trusted. */
+  private static Path fresh(Path folder) throws IOException {
+    deleteTree(folder);
+    return Files.createDirectories(folder);
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
