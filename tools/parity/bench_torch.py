@@ -92,6 +92,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--save", help="write the UNet to DIR/unet/ in the diffusers layout")
     ap.add_argument("--no-bench", action="store_true", help="only build/save, time nothing")
+    ap.add_argument("--inputs", help="read sample, encoder_hidden_states, target, timestep from this safetensors file")
+    ap.add_argument("--save-inputs", help="write the (seeded) inputs to this safetensors file, for trainer bench --inputs")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -100,17 +102,29 @@ def main():
     if args.save:
         unet.save_pretrained(str(Path(args.save) / "unet"), safe_serialization=True)
         print(f"saved {source} UNet to {Path(args.save) / 'unet'}", file=sys.stderr)
-    if args.no_bench:
-        return
 
     cfg = unet.config
-    size = cfg.sample_size if isinstance(cfg.sample_size, int) else cfg.sample_size[0]
-    g = torch.Generator().manual_seed(2)
-    b = args.batch
-    sample = torch.randn(b, cfg.in_channels, size, size, generator=g)
-    context = torch.randn(b, 77, cfg.cross_attention_dim, generator=g)
-    target = torch.randn(b, cfg.out_channels, size, size, generator=g)
-    timestep = torch.randint(0, 1000, (b,), generator=g)
+    if args.inputs:
+        from safetensors.torch import load_file
+        tensors = load_file(args.inputs)
+        sample, context = tensors["sample"], tensors["encoder_hidden_states"]
+        target, timestep = tensors["target"], tensors["timestep"]
+    else:
+        size = cfg.sample_size if isinstance(cfg.sample_size, int) else cfg.sample_size[0]
+        g = torch.Generator().manual_seed(2)
+        b = args.batch
+        sample = torch.randn(b, cfg.in_channels, size, size, generator=g)
+        context = torch.randn(b, 77, cfg.cross_attention_dim, generator=g)
+        target = torch.randn(b, cfg.out_channels, size, size, generator=g)
+        timestep = torch.randint(0, 1000, (b,), generator=g)
+    if args.save_inputs:
+        from safetensors.torch import save_file
+        save_file(dict(sample=sample, encoder_hidden_states=context, target=target, timestep=timestep),
+                  args.save_inputs)
+        print(f"saved the inputs to {args.save_inputs}", file=sys.stderr)
+    if args.no_bench:
+        return
+    b, size = sample.shape[0], sample.shape[-1]
 
     chosen = TRAINABLE[args.train]
     trainable = []

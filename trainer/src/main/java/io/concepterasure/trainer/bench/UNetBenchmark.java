@@ -1,0 +1,227 @@
+package io.concepterasure.trainer.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.optimizer.Adam;
+import ai.djl.training.tracker.Tracker;
+import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
+import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
+import io.concepterasure.trainer.io.SafetensorsReader;
+import io.concepterasure.trainer.nn.Parameter;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Times one UNet training step (forward, MSE against a fixed target, backward, Adam over a
+ * parameter set) and one inference step (classifier-free guidance batch of 2, no gradient), the
+ * Java counterpart of {@code tools/parity/bench_torch.py}, whose JSON keys the {@link Report} shares.
+ *
+ * <p>Each step runs in its own {@link NDScope}, as the trainer's loop does, so that its
+ * intermediate arrays are freed when it ends; {@link #residentSizeOverSteps} checks that.
+ */
+public final class UNetBenchmark {
+  /** The trainer's parameter sets (docs/method.md, "What is trained"), named as in bench_torch.py. */
+  public enum TrainParams {
+    crossAttention(name -> name.contains("attn2")),
+    all(name -> true);
+
+    private final Predicate<String> selects;
+
+    TrainParams(Predicate<String> selects) {
+      this.selects = selects;
+    }
+  }
+
+  /** The tensors both benchmarks feed the UNet; {@code timestep} is {@code [batch]}. */
+  public record Inputs(NDArray sample, NDArray encoderHiddenStates, NDArray target, NDArray timestep) {
+    public static final List<String> NAMES = List.of("sample", "encoder_hidden_states", "target", "timestep");
+
+    /** Reads the file {@code bench_torch.py --save-inputs} writes. */
+    public static Inputs read(Path file, NDManager manager) throws IOException {
+      try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+        List<String> missing = NAMES.stream().filter(n -> !reader.contains(n)).toList();
+        if (!missing.isEmpty()) {
+          throw new IllegalArgumentException(file + ": missing tensor(s) " + missing + " (has " + reader.names() + ")");
+        }
+        return new Inputs(reader.read("sample", manager, DataType.FLOAT32),
+            reader.read("encoder_hidden_states", manager, DataType.FLOAT32),
+            reader.read("target", manager, DataType.FLOAT32),
+            reader.read("timestep", manager, DataType.INT64));
+      }
+    }
+
+    /** Seeded inputs of the config's sizes, for when no input file is given. */
+    public static Inputs random(UNet2DConditionConfig config, int batch, long size, NDManager manager, int seed) {
+      Engine.getInstance().setRandomSeed(seed);
+      NDArray sample = manager.randomNormal(new Shape(batch, config.inChannels(), size, size));
+      NDArray context = manager.randomNormal(new Shape(batch, 77, config.crossAttentionDim().get(0)));
+      NDArray target = manager.randomNormal(new Shape(batch, config.outChannels(), size, size));
+      NDArray timestep = manager.randomInteger(0, 1000, new Shape(batch), DataType.INT64);
+      return new Inputs(sample, context, target, timestep);
+    }
+
+    void check(UNet2DConditionConfig config) {
+      Shape s = sample.getShape();
+      if (s.dimension() != 4 || s.get(1) != config.inChannels()) {
+        throw new IllegalArgumentException("inputs: sample must be [batch, " + config.inChannels() + ", h, w], got " + s);
+      }
+      if (!target.getShape().equals(new Shape(s.get(0), config.outChannels(), s.get(2), s.get(3)))) {
+        throw new IllegalArgumentException("inputs: target " + target.getShape() + " does not fit sample " + s);
+      }
+      Shape c = encoderHiddenStates.getShape();
+      if (c.dimension() != 3 || c.get(0) != s.get(0) || c.get(2) != config.crossAttentionDim().get(0)) {
+        throw new IllegalArgumentException("inputs: encoder_hidden_states must be [" + s.get(0) + ", tokens, "
+            + config.crossAttentionDim().get(0) + "], got " + c);
+      }
+    }
+  }
+
+  /** The results, with the keys of bench_torch.py's JSON (and the memory check's). */
+  public record Report(Map<String, Object> values) {}
+
+  private final UNet2DConditionModel unet;
+  private final Inputs inputs;
+  private final TrainParams trainParams;
+  private final Map<String, Parameter> trainable = new LinkedHashMap<>();
+  private final Adam adam;
+  private final NDArray inferSample;
+  private final NDArray inferContext;
+  private final NDArray inferTimestep;
+
+  public UNetBenchmark(UNet2DConditionModel unet, Inputs inputs, TrainParams trainParams, float learningRate) {
+    inputs.check(unet.config());
+    this.unet = unet;
+    this.inputs = inputs;
+    this.trainParams = trainParams;
+    unet.namedParameters().forEach((name, p) -> {
+      boolean chosen = trainParams.selects.test(name);
+      p.array().setRequiresGradient(chosen);
+      if (chosen) {
+        trainable.put(name, p);
+      }
+    });
+    this.adam = Adam.builder().optLearningRateTracker(Tracker.fixed(learningRate)).build();
+    // DJL's Adam creates its moments on first use; made here, outside any step's scope, they
+    // outlive the step. A zero gradient leaves the weights as they are (m = v = 0, update 0).
+    trainable.forEach((name, p) -> {
+      try (NDArray zero = p.array().zerosLike()) {
+        adam.update(name, p.array(), zero);
+      }
+    });
+    this.inferSample = NDArrays.concat(new NDList(inputs.sample(), inputs.sample()));
+    this.inferContext = NDArrays.concat(
+        new NDList(inputs.encoderHiddenStates().zerosLike(), inputs.encoderHiddenStates()));
+    this.inferTimestep = NDArrays.concat(new NDList(inputs.timestep(), inputs.timestep()));
+  }
+
+  /** One training step; returns the loss. */
+  public float trainStep() {
+    try (NDScope scope = new NDScope()) {
+      float loss;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray out = unet.forward(inputs.sample(), inputs.timestep(), inputs.encoderHiddenStates());
+        NDArray mse = out.sub(inputs.target()).square().mean();
+        collector.backward(mse);
+        loss = mse.getFloat();
+      }
+      trainable.forEach((name, p) -> {
+        NDArray grad = p.array().getGradient();
+        adam.update(name, p.array(), grad);
+        // torch accumulates gradients; zero_grad's counterpart
+        grad.subi(grad);
+      });
+      return loss;
+    }
+  }
+
+  /** One guided inference step (unconditional and conditional halves in one batch). */
+  public void inferStep() {
+    try (NDScope scope = new NDScope()) {
+      // Forces the computation to finish (eager anyway) and reads nothing large.
+      unet.forward(inferSample, inferTimestep, inferContext).getShape();
+    }
+  }
+
+  public static List<Double> timeMs(Runnable step, int warmup, int iterations) {
+    for (int i = 0; i < warmup; i++) {
+      step.run();
+    }
+    List<Double> out = new ArrayList<>();
+    for (int i = 0; i < iterations; i++) {
+      long start = System.nanoTime();
+      step.run();
+      out.add((System.nanoTime() - start) / 1e6);
+    }
+    return out;
+  }
+
+  /**
+   * Runs {@code steps} training steps and returns the resident size before and after, and the
+   * peak over the whole process.
+   */
+  public ProcessMemory[] residentSizeOverSteps(int steps) {
+    ProcessMemory start = ProcessMemory.read();
+    for (int i = 0; i < steps; i++) {
+      trainStep();
+    }
+    return new ProcessMemory[] {start, ProcessMemory.read()};
+  }
+
+  /** Times training then inference, as bench_torch.py does, then the memory check when asked. */
+  public Report run(String model, int threads, int warmup, int iterations, int memorySteps) {
+    List<Double> train = timeMs(this::trainStep, warmup, iterations);
+    List<Double> infer = timeMs(this::inferStep, warmup, iterations);
+    ProcessMemory afterTiming = ProcessMemory.read();
+    UNet2DConditionConfig config = unet.config();
+    Shape s = inputs.sample().getShape();
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("runtime", "java-djl");
+    v.put("djl", Engine.getDjlVersion());
+    v.put("torch", Engine.getInstance().getVersion());
+    v.put("model", model);
+    v.put("unet_parameters", unet.namedParameters().values().stream().mapToLong(p -> p.shape().size()).sum());
+    v.put("trainable_parameters", trainable.values().stream().mapToLong(p -> p.shape().size()).sum());
+    v.put("train", trainParams.name());
+    v.put("threads", threads);
+    v.put("batch", s.get(0));
+    v.put("latent", List.of(s.get(1), s.get(2), s.get(3)));
+    v.put("context", List.of(inputs.encoderHiddenStates().getShape().get(1), config.crossAttentionDim().get(0)));
+    v.put("train_step_ms", round(median(train), 2));
+    v.put("train_step_ms_all", train.stream().map(x -> round(x, 2)).toList());
+    v.put("infer_step_ms", round(median(infer), 2));
+    v.put("infer_step_ms_all", infer.stream().map(x -> round(x, 2)).toList());
+    v.put("peak_rss_mb", round(afterTiming.peakRssMb(), 1));
+    if (memorySteps > 0) {
+      ProcessMemory[] memory = residentSizeOverSteps(memorySteps);
+      v.put("memory_steps", memorySteps);
+      v.put("rss_start_mb", round(memory[0].rssMb(), 1));
+      v.put("rss_end_mb", round(memory[1].rssMb(), 1));
+      v.put("peak_rss_after_memory_steps_mb", round(memory[1].peakRssMb(), 1));
+    }
+    v.put("machine", System.getProperty("os.arch"));
+    return new Report(v);
+  }
+
+  static double median(List<Double> xs) {
+    double[] sorted = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static double round(double x, int digits) {
+    double f = Math.pow(10, digits);
+    return Math.round(x * f) / f;
+  }
+}
