@@ -68,6 +68,17 @@ def load_unet(args) -> tuple[UNet2DConditionModel, str]:
     return unet, args.config
 
 
+def memory_mb() -> tuple[float, float]:
+    """VmRSS and VmHWM (the peak) from /proc/self/status, as the Java bench reads them."""
+    values = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024.0
+    return values["VmRSS"], values["VmHWM"]
+
+
 def time_ms(fn, warmup: int, repeat: int) -> list[float]:
     for _ in range(warmup):
         fn()
@@ -94,6 +105,11 @@ def main():
     ap.add_argument("--no-bench", action="store_true", help="only build/save, time nothing")
     ap.add_argument("--inputs", help="read sample, encoder_hidden_states, target, timestep from this safetensors file")
     ap.add_argument("--save-inputs", help="write the (seeded) inputs to this safetensors file, for trainer bench --inputs")
+    ap.add_argument("--attention", choices=["sdpa", "classic"], default="sdpa",
+                    help="diffusers' default fused scaled_dot_product_attention, or its classic processor "
+                         "(baddbmm, softmax, bmm: the operations the Java runtime runs)")
+    ap.add_argument("--profile", help="after the timing, write torch profiler traces of one training and one "
+                                      "inference step to DIR (torch-train.json, torch-infer.json)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -126,6 +142,10 @@ def main():
         return
     b, size = sample.shape[0], sample.shape[-1]
 
+    if args.attention == "classic":
+        from diffusers.models.attention_processor import AttnProcessor
+        unet.set_attn_processor(AttnProcessor())
+
     chosen = TRAINABLE[args.train]
     trainable = []
     for name, p in unet.named_parameters():
@@ -150,11 +170,24 @@ def main():
     def infer_step():
         unet(infer_sample, infer_t, encoder_hidden_states=infer_context)
 
+    loaded = memory_mb()
     train = time_ms(train_step, args.warmup, args.repeat)
+    after_train = memory_mb()
     unet.eval()
     infer = time_ms(infer_step, args.warmup, args.repeat)
+    peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        unet.train()
+        for name, step in (("train", train_step), ("infer", infer_step)):
+            if name == "infer":
+                unet.eval()
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True) as prof:
+                step()
+            prof.export_chrome_trace(str(Path(args.profile) / f"torch-{name}.json"))
     print(json.dumps(dict(
         runtime="pytorch-eager",
+        attention=args.attention,
         torch=torch.__version__,
         model=source,
         unet_parameters=sum(p.numel() for p in unet.parameters()),
@@ -168,7 +201,10 @@ def main():
         train_step_ms_all=[round(x, 2) for x in train],
         infer_step_ms=round(statistics.median(infer), 2),
         infer_step_ms_all=[round(x, 2) for x in infer],
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        peak_rss_mb=peak_rss_mb,
+        rss_loaded_mb=round(loaded[0], 1),
+        peak_rss_loaded_mb=round(loaded[1], 1),
+        peak_rss_train_mb=round(after_train[1], 1),
         machine=f"{platform.machine()} {platform.processor() or ''}".strip(),
     )))
 

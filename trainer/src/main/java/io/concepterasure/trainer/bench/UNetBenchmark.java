@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Adam;
 import ai.djl.training.tracker.Tracker;
@@ -179,9 +180,26 @@ public final class UNetBenchmark {
     return new ProcessMemory[] {start, ProcessMemory.read()};
   }
 
+  /**
+   * Records one training step and one inference step with libtorch's profiler, as Chrome trace
+   * files {@code java-train.json} and {@code java-infer.json} in {@code dir}
+   * ({@code tools/bench/profile_summary.py} tabulates them by operator).
+   */
+  public void profile(Path dir) throws IOException {
+    java.nio.file.Files.createDirectories(dir);
+    JniUtils.startProfile(false, true, false);
+    trainStep();
+    JniUtils.stopProfile(dir.resolve("java-train.json").toString());
+    JniUtils.startProfile(false, true, false);
+    inferStep();
+    JniUtils.stopProfile(dir.resolve("java-infer.json").toString());
+  }
+
   /** Times training then inference, as bench_torch.py does, then the memory check when asked. */
   public Report run(String model, int threads, int warmup, int iterations, int memorySteps) {
+    ProcessMemory loaded = ProcessMemory.read();
     List<Double> train = timeMs(this::trainStep, warmup, iterations);
+    ProcessMemory afterTrain = ProcessMemory.read();
     List<Double> infer = timeMs(this::inferStep, warmup, iterations);
     ProcessMemory afterTiming = ProcessMemory.read();
     UNet2DConditionConfig config = unet.config();
@@ -203,6 +221,10 @@ public final class UNetBenchmark {
     v.put("infer_step_ms", round(median(infer), 2));
     v.put("infer_step_ms_all", infer.stream().map(x -> round(x, 2)).toList());
     v.put("peak_rss_mb", round(afterTiming.peakRssMb(), 1));
+    // where the peak was reached: loading, training or inference
+    v.put("rss_loaded_mb", round(loaded.rssMb(), 1));
+    v.put("peak_rss_loaded_mb", round(loaded.peakRssMb(), 1));
+    v.put("peak_rss_train_mb", round(afterTrain.peakRssMb(), 1));
     if (memorySteps > 0) {
       ProcessMemory[] memory = residentSizeOverSteps(memorySteps);
       v.put("memory_steps", memorySteps);

@@ -67,6 +67,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--lr", defaultValue = "1e-5", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
   float learningRate;
 
+  @Option(names = "--profile",
+      description = "after the timing, write libtorch profiler traces of one training and one inference step to DIR")
+  Path profile;
+
   @Override
   public Integer call() throws Exception {
     if (warmup < 0 || iterations < 1 || memorySteps < 0 || batch < 1) {
@@ -100,6 +104,9 @@ public final class BenchCommand implements Callable<Integer> {
           : UNetBenchmark.Inputs.random(config, batch, sampleSize(unetDir.resolve("config.json")), manager, 2);
       UNetBenchmark bench = new UNetBenchmark(unet, in, trainParams, learningRate);
       UNetBenchmark.Report report = bench.run(model.toString(), JniUtils.getNumThreads(), warmup, iterations, memorySteps);
+      if (profile != null) {
+        bench.profile(profile);
+      }
       spec.commandLine().getOut().println(JSON.writeValueAsString(report.values()));
       spec.commandLine().getOut().flush();
     }
