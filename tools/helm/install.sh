@@ -7,6 +7,7 @@ HELM_VERSION="$(cat "$here/HELM_VERSION")"
 bin_dir="${CE_TOOLS_DIR:-$HOME/.cache/concept-erasure/bin}"
 target="$bin_dir/helm-${HELM_VERSION}-k8s1.34"
 if [[ -x "$target" ]]; then
+  ln -sfn "$target" "$bin_dir/helm"
   echo "helm: $target already built"
   exit 0
 fi
@@ -23,4 +24,6 @@ done
 CGO_ENABLED=0 GOTOOLCHAIN=local GOBIN="$scratch" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@v${HELM_VERSION}"
 "$scratch/helm" version --short
 mv "$scratch/helm" "$target"
+# The tests run $bin_dir/helm, which always points at the pinned version.
+ln -sfn "$target" "$bin_dir/helm"
 echo "helm: installed $target"

@@ -1,6 +1,9 @@
 package io.concepterasure.trainer.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -14,6 +17,9 @@ import ai.djl.ndarray.types.Shape;
  * softmax is always computed in fp32, whatever the input type.
  */
 public final class Attention extends Module {
+  /** Score elements computed at once on CPU: 8 MiB of fp32, about what a core's caches hold. */
+  static final long CPU_SCORE_BLOCK = 2L << 20;
+
   private final int heads;
   private final long dimHead;
   private final float scale;
@@ -124,24 +130,67 @@ public final class Attention extends Module {
     // Scaling q (length x dimHead) is cheaper than scaling the scores (length x length).
     NDArray qh = toHeads(q.mul(scale), batch, queryLength, heads, dimHead);
     NDArray kh = toHeads(k, batch, keyLength, heads, dimHead);
+    NDArray vh = toHeads(v, batch, keyLength, heads, dimHead);
     if (upcast && type != DataType.FLOAT32) {
       qh = qh.toType(DataType.FLOAT32, false);
       kh = kh.toType(DataType.FLOAT32, false);
     }
-    NDArray scores = qh.matMul(kh.transpose(0, 2, 1));
-    if (scores.getDataType() != DataType.FLOAT32) {
-      scores = scores.toType(DataType.FLOAT32, false);
-    }
+    NDArray out;
+    long rows = batch * heads;
     if (additiveMask != null) {
-      scores = scores.reshape(batch, heads, queryLength, keyLength).add(additiveMask)
-          .reshape(batch * heads, queryLength, keyLength);
+      NDArray scores = qh.matMul(kh.transpose(0, 2, 1));
+      scores = toFloat32(scores).reshape(batch, heads, queryLength, keyLength).add(additiveMask)
+          .reshape(rows, queryLength, keyLength);
+      out = softmaxTimesValues(scores, vh, type);
+    } else if (q.getDevice().isGpu() || rows * queryLength * keyLength <= CPU_SCORE_BLOCK) {
+      out = softmaxTimesValues(qh.matMul(kh.transpose(0, 2, 1)), vh, type);
+    } else {
+      out = blockwise(qh, kh, vh, type);
     }
-    NDArray probs = scores.softmax(-1);
+    return out.reshape(batch, heads, queryLength, dimHead).transpose(0, 2, 1, 3).reshape(batch, queryLength, inner);
+  }
+
+  /**
+   * On CPU, self-attention over a large feature map is bound by memory traffic: the scores of all
+   * heads ({@code batch * heads * length^2} floats, 64 MiB at 32x32 latents) leave the cache
+   * between the matrix product, the softmax and the second product. Computing them a few heads
+   * (and, for long sequences, a band of queries) at a time keeps each block in cache; this is
+   * about 2x faster at SD's shapes, close to PyTorch's fused CPU attention that DJL does not
+   * expose. Gradients flow through the slices and concatenations unchanged.
+   */
+  private static NDArray blockwise(NDArray qh, NDArray kh, NDArray vh, DataType type) {
+    long rows = qh.getShape().get(0);
+    long queryLength = qh.getShape().get(1);
+    long keyLength = kh.getShape().get(1);
+    long rowsPerBlock = Math.max(1, CPU_SCORE_BLOCK / (queryLength * keyLength));
+    long queriesPerBlock = Math.min(queryLength, Math.max(1, CPU_SCORE_BLOCK / keyLength));
+    NDList rowBlocks = new NDList();
+    for (long r = 0; r < rows; r += rowsPerBlock) {
+      long rEnd = Math.min(rows, r + rowsPerBlock);
+      NDArray keysT = kh.get(new NDIndex("{}:{}", r, rEnd)).transpose(0, 2, 1);
+      NDArray values = vh.get(new NDIndex("{}:{}", r, rEnd));
+      NDList queryBlocks = new NDList();
+      for (long i = 0; i < queryLength; i += queriesPerBlock) {
+        NDArray queries = queriesPerBlock == queryLength
+            ? qh.get(new NDIndex("{}:{}", r, rEnd))
+            : qh.get(new NDIndex("{}:{}, {}:{}", r, rEnd, i, Math.min(queryLength, i + queriesPerBlock)));
+        queryBlocks.add(softmaxTimesValues(queries.matMul(keysT), values, type));
+      }
+      rowBlocks.add(queryBlocks.size() == 1 ? queryBlocks.head() : NDArrays.concat(queryBlocks, 1));
+    }
+    return rowBlocks.size() == 1 ? rowBlocks.head() : NDArrays.concat(rowBlocks, 0);
+  }
+
+  private static NDArray softmaxTimesValues(NDArray scores, NDArray values, DataType type) {
+    NDArray probs = toFloat32(scores).softmax(-1);
     if (probs.getDataType() != type) {
       probs = probs.toType(type, false);
     }
-    NDArray out = probs.matMul(toHeads(v, batch, keyLength, heads, dimHead));
-    return out.reshape(batch, heads, queryLength, dimHead).transpose(0, 2, 1, 3).reshape(batch, queryLength, inner);
+    return probs.matMul(values);
+  }
+
+  private static NDArray toFloat32(NDArray x) {
+    return x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
   }
 
   private static NDArray toHeads(NDArray x, long batch, long length, int heads, long dimHead) {

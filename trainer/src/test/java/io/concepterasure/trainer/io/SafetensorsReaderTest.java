@@ -202,6 +202,13 @@ class SafetensorsReaderTest {
       assertThat(b.toFloatArray()).containsExactly(3f);
     }
 
+    // A variant's index, as diffusers names it, is found the same way.
+    Path variantIndex = dir.resolve("model.safetensors.index.fp16.json");
+    Files.copy(index, variantIndex);
+    try (SafetensorsReader reader = SafetensorsReader.open(variantIndex)) {
+      assertThat(reader.names()).containsExactly("a", "b");
+    }
+
     Files.writeString(index, "{\"weight_map\":{\"a\":\"model-00002-of-00002.safetensors\"}}");
     assertThatThrownBy(() -> SafetensorsReader.open(index))
         .isInstanceOf(SafetensorsException.class)

@@ -108,4 +108,32 @@ class AttentionTest {
       assertThat(attn.forward(x).sub(x).abs().max().getFloat()).isEqualTo(0f);
     }
   }
+
+  @Test
+  void blockwiseCpuPathEqualsTheOneShotPathWithGradients() {
+    // 2 heads x 1500 x 1500 scores exceed one CPU block, so heads and query bands are split;
+    // an all-zero mask takes the one-shot path over the same numbers.
+    long length = 1500;
+    assertThat(2 * length * length).isGreaterThan(Attention.CPU_SCORE_BLOCK);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray q = manager.randomNormal(new Shape(1, length, 8));
+      NDArray k = manager.randomNormal(new Shape(1, length, 8));
+      NDArray v = manager.randomNormal(new Shape(1, length, 8));
+      NDArray zeros = manager.zeros(new Shape(1, 1, length, length));
+      NDArray[] outputs = new NDArray[2];
+      NDArray[] gradients = new NDArray[2];
+      for (int pass = 0; pass < 2; pass++) {
+        NDArray qq = q.duplicate();
+        qq.setRequiresGradient(true);
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          outputs[pass] = Attention.scaledDotProductAttention(qq, k, v, 2, 0.5f, pass == 0 ? null : zeros, false);
+          collector.backward(outputs[pass].mul(v).sum());
+        }
+        gradients[pass] = qq.getGradient().duplicate();
+      }
+      assertThat(outputs[0].sub(outputs[1]).abs().max().getFloat()).isLessThan(1e-6f);
+      assertThat(gradients[0].sub(gradients[1]).abs().max().getFloat()).isLessThan(1e-6f);
+      assertThat(gradients[0].abs().sum().getFloat()).isGreaterThan(0f);
+    }
+  }
 }

@@ -28,6 +28,7 @@ import java.util.function.Function;
  * naming the field, so an unsupported model never loads into a wrong architecture.
  */
 public record UNet2DConditionConfig(
+    Integer sampleSize,
     int inChannels,
     int outChannels,
     boolean centerInputSample,
@@ -115,6 +116,14 @@ public record UNet2DConditionConfig(
     return attentionHeadDim.get(block);
   }
 
+  /**
+   * The latent height and width the model was trained at ({@code sample_size}; diffusers'
+   * default {@code None}): only sets the default image size, so {@code defaultValue} when absent.
+   */
+  public int sampleSizeOr(int defaultValue) {
+    return sampleSize != null ? sampleSize : defaultValue;
+  }
+
   /** diffusers' {@code time_embed_dim}: {@code time_embedding_dim}, else 4 x the first block's channels. */
   public int timeEmbedDim() {
     return timeEmbeddingDim != null ? timeEmbeddingDim : blockOutChannels.get(0) * 4;
@@ -141,7 +150,8 @@ public record UNet2DConditionConfig(
       throw new IllegalArgumentException("UNet config must be a JSON object");
     }
     Fields f = new Fields(root);
-    f.ignore("sample_size", "addition_embed_type_num_heads", "mid_block_only_cross_attention");
+    // Only read by UNetMidBlock2DSimpleCrossAttn and added-embedding models, which are refused.
+    f.ignore("addition_embed_type_num_heads", "mid_block_only_cross_attention");
     // Architectures this runtime does not build: allowed only at diffusers' default.
     f.requireDefault("dual_cross_attention", false);
     f.requireDefault("num_attention_heads", null);
@@ -173,6 +183,7 @@ public record UNet2DConditionConfig(
       throw new IllegalArgumentException("norm_num_groups: null is not supported");
     }
     UNet2DConditionConfig config = new UNet2DConditionConfig(
+        f.integer("sample_size", null),
         f.integer("in_channels", 4),
         f.integer("out_channels", 4),
         f.bool("center_input_sample", false),

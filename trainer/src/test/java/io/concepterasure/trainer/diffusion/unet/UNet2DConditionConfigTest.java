@@ -18,6 +18,7 @@ class UNet2DConditionConfigTest {
     assertThat(sd15.useLinearProjection()).isFalse();
     assertThat(sd15.upcastAttention()).isFalse();
     assertThat(sd15.timeEmbedDim()).isEqualTo(1280);
+    assertThat(sd15.sampleSizeOr(0)).isEqualTo(64);
 
     UNet2DConditionConfig sd21 = UNet2DConditionModelTest.resourceConfig("sd21-config.json");
     assertThat(sd21.attentionHeadDim()).containsExactly(5, 10, 20, 20);
@@ -28,6 +29,8 @@ class UNet2DConditionConfigTest {
     assertThat(defaults.normEps()).isEqualTo(1e-5);
     assertThat(defaults.flipSinToCos()).isTrue();
     assertThat(defaults.midBlockType()).isEqualTo("UNetMidBlock2DCrossAttn");
+    assertThat(defaults.sampleSize()).isNull();
+    assertThat(defaults.sampleSizeOr(64)).isEqualTo(64);
   }
 
   @Test

@@ -119,4 +119,18 @@ class UNet2DConditionModelTest {
           assertThat(p.array().getGradient().abs().sum().getFloat()).as(name).isGreaterThan(0f));
     }
   }
+
+  @Test
+  void buildsWithoutMidBlockAndWithUnpaddedDownsampling() {
+    String config = TINY.replace("\"use_linear_projection\": true",
+        "\"use_linear_projection\": false, \"mid_block_type\": null, \"downsample_padding\": 0");
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.parse(config));
+      assertThat(unet.namedParameters().keySet()).noneMatch(name -> name.startsWith("mid_block."));
+      unet.initialize(manager, 3);
+      NDArray out = unet.forward(manager.randomNormal(new Shape(1, 4, 9, 9)), manager.create(3L),
+          manager.randomNormal(new Shape(1, 5, 12)));
+      assertThat(out.getShape()).isEqualTo(new Shape(1, 4, 9, 9));
+    }
+  }
 }

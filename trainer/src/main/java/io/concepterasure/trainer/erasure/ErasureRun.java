@@ -1,0 +1,326 @@
+package io.concepterasure.trainer.erasure;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.concepterasure.trainer.diffusion.DiffusersModelLayout;
+import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
+import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
+import io.concepterasure.trainer.io.StateDictLoader;
+import io.concepterasure.trainer.io.StateDictWriter;
+import io.concepterasure.trainer.pipeline.ImageGrid;
+import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
+import io.concepterasure.trainer.toy.ShapeClassifier;
+import io.concepterasure.trainer.toy.ShapesDataset;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
+
+/**
+ * One erasure request, start to finish: load the model, train φ (resuming from a saved state of
+ * the same request), write the erased model in the diffusers layout with evaluation.png, and
+ * commit erasure.json last (see {@link ErasureOutput}).
+ */
+public final class ErasureRun {
+  static final String STATE_FILE = "state.safetensors";
+  static final String STATE_REQUEST = "request.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ErasureRequest request;
+  private final int checkpointEvery;
+  private final Integer stopAfterIterations;
+  private final PrintWriter log;
+  private final TrainingProgressFactory progress;
+  private final String version;
+  private final Path classifier;
+
+  /** Makes the progress display for a run that starts at {@code first} of {@code total} iterations. */
+  @FunctionalInterface
+  public interface TrainingProgressFactory {
+    BiConsumer<Integer, Map<String, Double>> create(int first, int total);
+  }
+
+  /** The run stopped on purpose before the end (a test's stand-in for a killed pod). */
+  public static final class Interrupted extends RuntimeException {
+    Interrupted(int iterations) {
+      super("stopped after " + iterations + " iterations, as asked; run again to resume");
+    }
+  }
+
+  /**
+   * @param request a validated request with defaults applied
+   * @param checkpointEvery save the training state every this many iterations (0: never)
+   * @param stopAfterIterations stop (as if killed) once this many iterations are done; null: run to the end
+   */
+  public ErasureRun(ErasureRequest request, int checkpointEvery, Integer stopAfterIterations, PrintWriter log,
+      TrainingProgressFactory progress, String version, Path classifier) {
+    this.classifier = classifier;
+    this.request = request;
+    this.checkpointEvery = checkpointEvery;
+    this.stopAfterIterations = stopAfterIterations;
+    this.log = log;
+    this.progress = progress;
+    this.version = version;
+  }
+
+  /** A local folder for a request URI: a path or a file: URI (object stores are mounted or staged by the caller). */
+  public static Path localFolder(String field, String uri) {
+    if (uri.startsWith("file:")) {
+      return Path.of(URI.create(uri));
+    }
+    int scheme = uri.indexOf("://");
+    if (scheme > 0) {
+      throw new InvalidRequestException(field + ": '" + uri + "' is a " + uri.substring(0, scheme)
+          + ":// location; this command reads and writes local folders (a path or file:// URI)");
+    }
+    return Path.of(uri);
+  }
+
+  /** Runs the request; returns the erasure.json record written. */
+  public Map<String, Object> run() throws IOException {
+    Instant start = Instant.now();
+    Path modelFolder = localFolder("model.uri", request.model.uri);
+    ErasureOutput output = new ErasureOutput(localFolder("output.uri", request.output.uri));
+    Map<String, Object> finished = output.finishedRecord();
+    if (finished != null) {
+      if (JSON.readTree(request.toJson()).equals(JSON.valueToTree(finished.get("request")))) {
+        log.println("output " + output.root() + " already holds this erasure (erasure.json); nothing to do");
+        return finished;
+      }
+      throw new InvalidRequestException("output.uri " + output.root()
+          + " already holds a finished erasure of another request; choose another output or remove it");
+    }
+    DiffusersModelLayout layout = DiffusersModelLayout.open(modelFolder);
+    ErasureRequest.Method m = request.method;
+    ErasureMethod method = ErasureMethod.fromSpecName(m.name);
+    TrainableParameterSet parameterSet = TrainableParameterSet.fromSpecName(m.parameters);
+    if (!method.usesAlternative() && request.concepts.stream().anyMatch(c -> c.alternative != null)) {
+      log.println("warning: method " + m.name + " has no alternative concept; concepts[].alternative is ignored");
+    }
+
+    try (NDManager manager = NDManager.newBaseManager(ai.djl.engine.Engine.getInstance().defaultDevice());
+        StableDiffusionPipeline original = StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
+      UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
+      StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
+      List<ConceptEmbeddings> concepts = embed(original, manager);
+      int latentSide = original.defaultImageSize() / original.vae().scaleFactor();
+      Shape latent = new Shape(1, original.unet().config().inChannels(), latentSide, latentSide);
+      DdimScheduler samplingScheduler = new DdimScheduler(original.scheduler().config());
+      Map<String, Double> losses;
+      int firstIteration;
+      try (ErasureTrainer trainer = new ErasureTrainer(
+          TrainableNoisePredictor.of(phi, phi::forward), original.unet()::forward,
+          method.objective(m.eta.floatValue(), m.lambda.floatValue(), m.preserveWeight.floatValue()),
+          parameterSet, new XtSampler(samplingScheduler, m.ddimSteps, m.guidanceScale.floatValue()), concepts,
+          new ErasureTrainer.Settings(m.iterations, m.seed, m.learningRate.floatValue(), latent))) {
+        firstIteration = resume(trainer, output, manager);
+        log.println("erasing " + request.concepts.size() + " concept(s) with " + m.name + " on " + parameterSet.specName()
+            + " (" + trainer.trainableParameters().size() + " tensors), iterations " + firstIteration + ".." + m.iterations);
+        BiConsumer<Integer, Map<String, Double>> bar = progress.create(firstIteration, m.iterations);
+        losses = trainer.train((iteration, l, t) -> afterIteration(iteration, l, t, bar, output, manager));
+      }
+      Path staging = output.freshStaging();
+      writeModel(layout, phi, staging);
+      Map<String, Object> evaluation = Evaluation.write(original, phi, request, manager, staging.resolve("evaluation.png"),
+          classifier);
+
+      Map<String, Object> record = new LinkedHashMap<>();
+      record.put("request", JSON.readTree(request.toJson()));
+      record.put("version", version);
+      record.put("startTime", start.toString());
+      record.put("resumedFromIteration", firstIteration);
+      record.put("finalLosses", losses);
+      record.put("evaluation", evaluation);
+      record.put("baseModelFiles", ErasureOutput.sha256Tree(modelFolder));
+      record.put("outputFiles", ErasureOutput.sha256Tree(staging));
+      record.put("endTime", Instant.now().toString());
+      output.commit(record);
+      log.println("wrote the erased model to " + output.root());
+      return record;
+    }
+  }
+
+  private List<ConceptEmbeddings> embed(StableDiffusionPipeline pipeline, NDManager manager) {
+    NDArray empty = pipeline.encodePrompts(manager, List.of(""));
+    List<NDArray> preserve = new ArrayList<>();
+    for (String p : request.method.preservePrompts) {
+      preserve.add(pipeline.encodePrompts(manager, List.of(p)));
+    }
+    List<ConceptEmbeddings> out = new ArrayList<>();
+    for (ErasureRequest.Concept c : request.concepts) {
+      String alternative = c.alternative == null ? "" : c.alternative;
+      out.add(new ConceptEmbeddings(c.erase, alternative, pipeline.encodePrompts(manager, List.of(c.erase)),
+          alternative.isEmpty() ? empty : pipeline.encodePrompts(manager, List.of(alternative)), empty, preserve));
+    }
+    return out;
+  }
+
+  /** Restores the saved state of this very request, if any; returns the iteration to start at. */
+  private int resume(ErasureTrainer trainer, ErasureOutput output, NDManager manager) throws IOException {
+    Path folder = output.stateFolder();
+    Path state = folder.resolve(STATE_FILE);
+    Path savedRequest = folder.resolve(STATE_REQUEST);
+    if (Files.isRegularFile(state) && Files.isRegularFile(savedRequest)) {
+      if (JSON.readTree(savedRequest.toFile()).equals(JSON.readTree(request.toJson()))) {
+        try (NDManager scratch = manager.newSubManager()) {
+          trainer.restore(TrainingStateFile.read(state, scratch));
+        }
+        log.println("resuming from the state saved after iteration " + trainer.nextIteration());
+        return trainer.nextIteration();
+      }
+      log.println("the saved training state in " + folder + " is for another request; starting over");
+    }
+    ErasureOutput.deleteTree(folder);
+    Files.createDirectories(folder);
+    Files.writeString(savedRequest, request.toJson());
+    return 0;
+  }
+
+  private void afterIteration(int iteration, Map<String, Double> losses, ErasureTrainer trainer, BiConsumer<Integer, Map<String, Double>> bar,
+      ErasureOutput output, NDManager manager) {
+    bar.accept(iteration, losses);
+    int done = iteration + 1;
+    boolean stop = stopAfterIterations != null && done >= stopAfterIterations && done < request.method.iterations;
+    if (checkpointEvery > 0 && done % checkpointEvery == 0 && done < request.method.iterations) {
+      try (NDManager scratch = manager.newSubManager()) {
+        TrainingStateFile.write(output.stateFolder().resolve(STATE_FILE), trainer.state(scratch));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot save the training state: " + e.getMessage(), e);
+      }
+    }
+    if (stop) {
+      throw new Interrupted(done);
+    }
+  }
+
+  /** The erased UNet with its config, and every other file of the base model unchanged. */
+  private static void writeModel(DiffusersModelLayout layout, UNet2DConditionModel phi, Path staging) throws IOException {
+    Path base = layout.folder();
+    Path unetFolder = layout.unet().folder();
+    try (Stream<Path> walk = Files.walk(base)) {
+      for (Path file : walk.filter(Files::isRegularFile).toList()) {
+        boolean unetWeights = file.getParent().equals(unetFolder) && !file.equals(layout.unet().config());
+        if (unetWeights) {
+          continue;
+        }
+        Path target = staging.resolve(base.relativize(file).toString());
+        Files.createDirectories(target.getParent());
+        Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES);
+      }
+    }
+    Path relativeUnet = base.relativize(unetFolder);
+    Files.createDirectories(staging.resolve(relativeUnet.toString()));
+    StateDictWriter.save(phi, staging.resolve(relativeUnet.toString()).resolve("diffusion_pytorch_model.safetensors"));
+  }
+
+  /** evaluation.png and the numbers erasure.json reports about it. */
+  static final class Evaluation {
+    private Evaluation() {}
+
+    /**
+     * Renders the erased prompts, their alternatives and the request's evaluation prompts with the
+     * original and the erased UNet from the same seeds: one row per prompt, for each seed the
+     * original image then the erased one. Reports, per prompt, the mean squared pixel change.
+     */
+    static Map<String, Object> write(StableDiffusionPipeline original, UNet2DConditionModel erasedUnet,
+        ErasureRequest request, NDManager manager, Path png, Path classifierFile) throws IOException {
+      List<String> prompts = new ArrayList<>();
+      for (ErasureRequest.Concept c : request.concepts) {
+        add(prompts, c.erase);
+        if (c.alternative != null) {
+          add(prompts, c.alternative);
+        }
+      }
+      request.evaluation.prompts.forEach(p -> add(prompts, p));
+      long[] seeds = request.evaluation.seeds.stream().mapToLong(Long::longValue).toArray();
+      int size = original.defaultImageSize();
+      int steps = request.method.ddimSteps;
+      float guidance = Math.max(request.method.guidanceScale.floatValue(), 1f);
+      StableDiffusionPipeline erased = new StableDiffusionPipeline(original.tokenizer(), original.textEncoder(),
+          erasedUnet, original.vae(), new DdimScheduler(original.scheduler().config()), size / original.vae().scaleFactor());
+      Map<String, Object> perPrompt = new LinkedHashMap<>();
+      List<BufferedImage> tiles = new ArrayList<>();
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray before = original.generate(scratch, prompts, seeds, size, size, steps, guidance);
+        NDArray after = erased.generate(scratch, prompts, seeds, size, size, steps, guidance);
+        List<BufferedImage> beforeImages = ImageGrid.toImages(before);
+        List<BufferedImage> afterImages = ImageGrid.toImages(after);
+        List<ShapeClassifier.Verdict> beforeVerdicts = null;
+        List<ShapeClassifier.Verdict> afterVerdicts = null;
+        if (classifierFile != null) {
+          if (size != ShapesDataset.SIZE) {
+            throw new InvalidRequestException("--classifier judges " + ShapesDataset.SIZE + "x" + ShapesDataset.SIZE
+                + " images but this model draws " + size + "x" + size);
+          }
+          ShapeClassifier classifier = new ShapeClassifier();
+          StateDictLoader.load(classifier, classifierFile, scratch, DataType.FLOAT32);
+          beforeVerdicts = classifier.classify(before.mul(2).sub(1));
+          afterVerdicts = classifier.classify(after.mul(2).sub(1));
+        }
+        int side = (int) before.getShape().get(2);
+        for (int p = 0; p < prompts.size(); p++) {
+          double change = 0;
+          double ssim = 0;
+          Map<String, Integer> labelsBefore = new java.util.TreeMap<>();
+          Map<String, Integer> labelsAfter = new java.util.TreeMap<>();
+          for (int s = 0; s < seeds.length; s++) {
+            int i = p * seeds.length + s;
+            tiles.add(beforeImages.get(i));
+            tiles.add(afterImages.get(i));
+            NDArray a = before.get(i);
+            NDArray b = after.get(i);
+            change += a.sub(b).square().mean().getFloat();
+            if (side >= 11) {
+              ssim += ImageSimilarity.ssim(a.toFloatArray(), b.toFloatArray(), side, (int) before.getShape().get(3));
+            }
+            if (beforeVerdicts != null) {
+              labelsBefore.merge(beforeVerdicts.get(i).label(), 1, Integer::sum);
+              labelsAfter.merge(afterVerdicts.get(i).label(), 1, Integer::sum);
+            }
+          }
+          Map<String, Object> metrics = new LinkedHashMap<>();
+          metrics.put("meanSquaredPixelChange", change / seeds.length);
+          if (side >= 11) {
+            metrics.put("ssim", ssim / seeds.length);
+          }
+          if (beforeVerdicts != null) {
+            metrics.put("classifiedOriginal", labelsBefore);
+            metrics.put("classifiedErased", labelsAfter);
+          }
+          perPrompt.put(prompts.get(p), metrics);
+        }
+      }
+      ImageGrid.writePng(ImageGrid.grid(tiles, 2 * seeds.length), png);
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("image", png.getFileName().toString());
+      out.put("layout", "one row per prompt; for each seed the original image, then the erased one");
+      out.put("prompts", prompts);
+      out.put("seeds", request.evaluation.seeds);
+      out.put("perPrompt", perPrompt);
+      if (classifierFile != null) {
+        out.put("classifier", classifierFile.toString());
+      }
+      return out;
+    }
+
+    private static void add(List<String> prompts, String prompt) {
+      if (!prompts.contains(prompt)) {
+        prompts.add(prompt);
+      }
+    }
+  }
+}

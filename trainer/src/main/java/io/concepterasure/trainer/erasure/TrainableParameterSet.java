@@ -1,0 +1,61 @@
+package io.concepterasure.trainer.erasure;
+
+import io.concepterasure.trainer.nn.Parameter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/** The UNet parameters an erasure trains, by diffusers name (docs/method.md, "What is trained"). */
+public enum TrainableParameterSet {
+  CROSS_ATTENTION("crossAttention", name -> name.contains("attn2")),
+  CROSS_ATTENTION_KV("crossAttentionKV", name -> name.contains("attn2.to_k.") || name.contains("attn2.to_v.")),
+  NON_CROSS_ATTENTION("nonCrossAttention", name -> !name.contains("attn2")),
+  ALL("all", name -> true);
+
+  private final String specName;
+  private final Predicate<String> includes;
+
+  TrainableParameterSet(String specName, Predicate<String> includes) {
+    this.specName = specName;
+    this.includes = includes;
+  }
+
+  /** The name used in requests and the ConceptErasure spec. */
+  public String specName() {
+    return specName;
+  }
+
+  public boolean includes(String parameterName) {
+    return includes.test(parameterName);
+  }
+
+  /** The parameters of this set, in the network's order; fails if it selects none. */
+  public Map<String, Parameter> select(Map<String, Parameter> namedParameters) {
+    Map<String, Parameter> out = new LinkedHashMap<>();
+    namedParameters.forEach((name, p) -> {
+      if (includes(name)) {
+        out.put(name, p);
+      }
+    });
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(
+          "parameter set " + specName + " selects no parameter of the UNet (" + namedParameters.size() + " parameters)");
+    }
+    return out;
+  }
+
+  public static TrainableParameterSet fromSpecName(String name) {
+    for (TrainableParameterSet set : values()) {
+      if (set.specName.equals(name)) {
+        return set;
+      }
+    }
+    throw new IllegalArgumentException("unknown parameter set '" + name + "'; expected one of " + specNames());
+  }
+
+  public static String specNames() {
+    return Arrays.stream(values()).map(TrainableParameterSet::specName).collect(Collectors.joining(", "));
+  }
+}

@@ -1,0 +1,226 @@
+package io.concepterasure.trainer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.concepterasure.trainer.ParityFixture;
+import io.concepterasure.trainer.erasure.ErasureOutput;
+import io.concepterasure.trainer.io.SafetensorsReader;
+import io.concepterasure.trainer.io.SafetensorsWriter;
+import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code trainer erase} end to end on the tiny SD 1.x fixture folder. */
+class EraseCommandTest {
+  private static final String UNET_WEIGHTS = "unet/diffusion_pytorch_model.safetensors";
+  @TempDir Path tmp;
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private static Path base() {
+    return ParityFixture.root().resolve("sd1-tiny");
+  }
+
+  private int run(String... args) {
+    CommandLine cli = new CommandLine(new TrainerCommand());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  private List<String> args(Path output, int iterations, String... more) {
+    List<String> a = new ArrayList<>(List.of("erase", "--model", base().toString(), "--output", output.toString(),
+        "--concept", "a photo of a cat=a photo of a cow", "--iterations", Integer.toString(iterations),
+        "--learning-rate", "1e-3", "--ddim-steps", "4", "--seed", "5", "--eval-prompt", "a photo of a house",
+        "--eval-seed", "3", "--checkpoint-every", "2"));
+    a.addAll(List.of(more));
+    return a;
+  }
+
+  private static Map<String, float[]> tensors(Path file) throws Exception {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    try (NDManager manager = NDManager.newBaseManager(); SafetensorsReader reader = SafetensorsReader.open(file)) {
+      for (String name : reader.names()) {
+        out.put(name, reader.read(name, manager, DataType.FLOAT32).toFloatArray());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void writesALoadableErasedModelWithItsRecordAndEvaluation() throws Exception {
+    Path output = tmp.resolve("erased");
+    int code = run(args(output, 4).toArray(String[]::new));
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(err.toString()).contains("iteration 4/4 loss");
+
+    // Only cross-attention moved; every other file is the base model's, byte for byte.
+    Map<String, float[]> before = tensors(base().resolve(UNET_WEIGHTS));
+    Map<String, float[]> after = tensors(output.resolve(UNET_WEIGHTS));
+    assertThat(after.keySet()).isEqualTo(before.keySet());
+    before.forEach((name, values) -> {
+      if (name.contains("attn2")) {
+        assertThat(after.get(name)).as(name).isNotEqualTo(values);
+      } else {
+        assertThat(after.get(name)).as(name).isEqualTo(values);
+      }
+    });
+    Map<String, String> baseFiles = ErasureOutput.sha256Tree(base());
+    Map<String, String> outputFiles = ErasureOutput.sha256Tree(output);
+    baseFiles.forEach((file, sha) -> {
+      if (!file.equals(UNET_WEIGHTS)) {
+        assertThat(outputFiles).containsEntry(file, sha);
+      }
+    });
+    assertThat(outputFiles).containsKeys(UNET_WEIGHTS, "evaluation.png");
+
+    JsonNode record = new ObjectMapper().readTree(output.resolve("erasure.json").toFile());
+    assertThat(record.at("/request/concepts/0/erase").asText()).isEqualTo("a photo of a cat");
+    assertThat(record.at("/request/method/name").asText()).isEqualTo("allButOne");
+    assertThat(record.at("/request/method/iterations").asInt()).isEqualTo(4);
+    assertThat(record.at("/finalLosses/loss").isNumber()).isTrue();
+    assertThat(record.at("/finalLosses/guide").isNumber()).isTrue();
+    assertThat(record.at("/finalLosses/uncond").isNumber()).isTrue();
+    assertThat(record.get("version").asText()).startsWith("trainer ");
+    assertThat(record.get("startTime").asText()).isNotEmpty();
+    assertThat(record.get("endTime").asText()).isNotEmpty();
+    assertThat(new ObjectMapper().convertValue(record.get("baseModelFiles"), Map.class)).isEqualTo(baseFiles);
+    Map<String, String> recorded = new ObjectMapper().convertValue(record.get("outputFiles"), Map.class);
+    assertThat(recorded).isEqualTo(outputFiles);
+    assertThat(record.at("/evaluation/prompts").toString())
+        .isEqualTo("[\"a photo of a cat\",\"a photo of a cow\",\"a photo of a house\"]");
+    assertThat(record.at("/evaluation/perPrompt/a photo of a cat/meanSquaredPixelChange").asDouble()).isPositive();
+    try (Stream<Path> files = Files.list(output)) {
+      assertThat(files.map(p -> p.getFileName().toString())).doesNotContain(".erasure-staging", ".erasure-state");
+    }
+
+    // 3 prompts × 1 seed × (original, erased), 32 px each.
+    BufferedImage grid = ImageIO.read(output.resolve("evaluation.png").toFile());
+    assertThat(grid.getWidth()).isEqualTo(64);
+    assertThat(grid.getHeight()).isEqualTo(96);
+
+    try (NDManager manager = NDManager.newBaseManager();
+        StableDiffusionPipeline erased = StableDiffusionPipeline.load(output, manager, DataType.FLOAT32)) {
+      assertThat(erased.defaultImageSize()).isEqualTo(32);
+    }
+
+    // The same request again finds the finished output and leaves it alone; another request may not reuse it.
+    assertThat(run(args(output, 4).toArray(String[]::new))).isZero();
+    assertThat(out.toString()).contains("already holds this erasure");
+    assertThat(run(args(output, 5).toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("already holds a finished erasure of another request");
+  }
+
+  @Test
+  void aRunKilledAndRestartedEndsWithTheWeightsOfAnUninterruptedRun() throws Exception {
+    Path straight = tmp.resolve("straight");
+    assertThat(run(args(straight, 6).toArray(String[]::new))).as(err.toString()).isZero();
+
+    Path interrupted = tmp.resolve("interrupted");
+    assertThat(run(args(interrupted, 6, "--stop-after-iterations", "3").toArray(String[]::new))).isEqualTo(3);
+    assertThat(interrupted.resolve("erasure.json")).doesNotExist();
+    assertThat(interrupted.resolve("model_index.json")).doesNotExist();
+    assertThat(interrupted.resolve(".erasure-state/state.safetensors")).exists();
+
+    assertThat(run(args(interrupted, 6).toArray(String[]::new))).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("resuming from the state saved after iteration 2");
+    Map<String, float[]> expected = tensors(straight.resolve(UNET_WEIGHTS));
+    Map<String, float[]> actual = tensors(interrupted.resolve(UNET_WEIGHTS));
+    expected.forEach((name, want) -> {
+      float[] got = actual.get(name);
+      for (int i = 0; i < want.length; i++) {
+        assertThat(Math.abs(got[i] - want[i])).as(name + "[" + i + "]").isLessThanOrEqualTo(1e-6f);
+      }
+    });
+  }
+
+  @Test
+  void invalidInputExitsWithTwoAndNamesTheProblem() throws Exception {
+    Path output = tmp.resolve("o");
+    assertThat(run(args(output, 4, "--method", "magic").toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("method.name: unknown method 'magic'");
+    assertThat(run(args(output, 4, "--parameters", "attention").toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("method.parameters: unknown parameter set 'attention'");
+    assertThat(run(args(output, 0).toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("method.iterations must be > 0 but was 0");
+    assertThat(run(args(output, 4, "--concept", " ").toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("concepts[1].erase must not be empty");
+
+    Path notAModel = Files.createDirectories(tmp.resolve("not-a-model"));
+    Files.writeString(notAModel.resolve("readme.txt"), "hello");
+    List<String> a = args(output, 4);
+    a.set(a.indexOf("--model") + 1, notAModel.toString());
+    assertThat(run(a.toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("invalid input: " + notAModel);
+    assertThat(output.resolve("erasure.json")).doesNotExist();
+    assertThat(output.resolve("model_index.json")).doesNotExist();
+  }
+
+  @Test
+  void aLossThatTurnsNaNStopsNamingTheIterationAndWritesNoModel() throws Exception {
+    Path broken = tmp.resolve("broken");
+    try (Stream<Path> walk = Files.walk(base())) {
+      for (Path file : walk.filter(Files::isRegularFile).toList()) {
+        Path target = broken.resolve(base().relativize(file).toString());
+        Files.createDirectories(target.getParent());
+        Files.copy(file, target);
+      }
+    }
+    try (NDManager manager = NDManager.newBaseManager();
+        SafetensorsReader reader = SafetensorsReader.open(base().resolve(UNET_WEIGHTS))) {
+      Map<String, NDArray> weights = new LinkedHashMap<>();
+      for (String name : reader.names()) {
+        NDArray w = reader.read(name, manager, DataType.FLOAT32);
+        weights.put(name, name.equals("conv_out.bias") ? w.mul(Float.NaN) : w);
+      }
+      SafetensorsWriter.write(broken.resolve(UNET_WEIGHTS), weights, Map.of("format", "pt"));
+    }
+    List<String> a = args(tmp.resolve("o"), 4);
+    a.set(a.indexOf("--model") + 1, broken.toString());
+    assertThat(run(a.toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString()).contains("loss is not finite at iteration 0");
+    assertThat(tmp.resolve("o/erasure.json")).doesNotExist();
+    assertThat(tmp.resolve("o/model_index.json")).doesNotExist();
+  }
+
+  @Test
+  void aRequestFileWorksAndFlagsOverrideIt() throws Exception {
+    Path request = tmp.resolve("request.yaml");
+    Path output = tmp.resolve("from-file");
+    Files.writeString(request, """
+        model: {uri: %s}
+        concepts: [{erase: a photo of a cat}]
+        method: {name: esd, iterations: 50, learningRate: 1.0e-3, ddimSteps: 3, parameters: crossAttentionKV}
+        output: {uri: %s}
+        evaluation: {seeds: [1]}
+        """.formatted(base(), output));
+    assertThat(run("erase", "--request", request.toString(), "--iterations", "2")).as(err.toString()).isZero();
+    JsonNode record = new ObjectMapper().readTree(output.resolve("erasure.json").toFile());
+    assertThat(record.at("/request/method/iterations").asInt()).isEqualTo(2);
+    assertThat(record.at("/request/method/name").asText()).isEqualTo("esd");
+    assertThat(record.at("/finalLosses/esd").isNumber()).isTrue();
+    Map<String, float[]> before = tensors(base().resolve(UNET_WEIGHTS));
+    Map<String, float[]> after = tensors(output.resolve(UNET_WEIGHTS));
+    before.forEach((name, values) -> {
+      boolean trained = name.contains("attn2.to_k.") || name.contains("attn2.to_v.");
+      assertThat(java.util.Arrays.equals(after.get(name), values)).as(name).isEqualTo(!trained);
+    });
+  }
+}
