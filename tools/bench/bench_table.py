@@ -41,6 +41,21 @@ def main(path):
         jl = statistics.median(r["rss_loaded_mb"] for r in java)
         tl = statistics.median(r["rss_loaded_mb"] for r in torch)
         rows_mem.append(f"| {c} | {jp:.0f} | {tp:.0f} | {jp / tp:.2f}x | {jl:.0f} | {tl:.0f} | {jp - jl:.0f} | {tp - tl:.0f} |")
+    baseline = [c for c in configs if runs.get((c, "java-djl-baseline"))]
+    if baseline:
+        print()
+        print("Java baseline build (--baseline-jar) in the same rounds:")
+        print()
+        print("| config | step | baseline ms | Java ms | Java/baseline | baseline peak RSS MB | Java peak RSS MB |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for c in baseline:
+            base, java = runs[(c, "java-djl-baseline")], runs[(c, "java-djl")]
+            bp = statistics.median(r["peak_rss_mb"] for r in base)
+            jp = statistics.median(r["peak_rss_mb"] for r in java)
+            for key, name in (("train_step_ms", "train"), ("infer_step_ms", "infer")):
+                b = statistics.median(r[key] for r in base)
+                j = statistics.median(r[key] for r in java)
+                print(f"| {c} | {name} | {b:.1f} | {j:.1f} | {j / b:.2f}x | {bp:.0f} | {jp:.0f} |")
     print()
     print("| config | Java peak RSS MB | PyTorch peak RSS MB | Java/PyTorch | Java RSS loaded | PyTorch RSS loaded "
           "| Java peak - loaded | PyTorch peak - loaded |")

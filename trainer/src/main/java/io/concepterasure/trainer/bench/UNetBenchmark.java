@@ -10,10 +10,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.optimizer.Adam;
-import ai.djl.training.tracker.Tracker;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
+import io.concepterasure.trainer.erasure.AdamOptimizer;
+import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.nn.Parameter;
 import java.io.IOException;
@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 
 /**
  * Times one UNet training step (forward, MSE against a fixed target, backward, Adam over a
@@ -32,19 +31,7 @@ import java.util.function.Predicate;
  * <p>Each step runs in its own {@link NDScope}, as the trainer's loop does, so that its
  * intermediate arrays are freed when it ends; {@link #residentSizeOverSteps} checks that.
  */
-public final class UNetBenchmark {
-  /** The trainer's parameter sets (docs/method.md, "What is trained"), named as in bench_torch.py. */
-  public enum TrainParams {
-    crossAttention(name -> name.contains("attn2")),
-    all(name -> true);
-
-    private final Predicate<String> selects;
-
-    TrainParams(Predicate<String> selects) {
-      this.selects = selects;
-    }
-  }
-
+public final class UNetBenchmark implements AutoCloseable {
   /** The tensors both benchmarks feed the UNet; {@code timestep} is {@code [batch]}. */
   public record Inputs(NDArray sample, NDArray encoderHiddenStates, NDArray target, NDArray timestep) {
     public static final List<String> NAMES = List.of("sample", "encoder_hidden_states", "target", "timestep");
@@ -94,33 +81,23 @@ public final class UNetBenchmark {
 
   private final UNet2DConditionModel unet;
   private final Inputs inputs;
-  private final TrainParams trainParams;
-  private final Map<String, Parameter> trainable = new LinkedHashMap<>();
-  private final Adam adam;
+  private final TrainableParameterSet trainParams;
+  private final Map<String, Parameter> trainable;
+  private final AdamOptimizer adam;
   private final NDArray inferSample;
   private final NDArray inferContext;
   private final NDArray inferTimestep;
 
-  public UNetBenchmark(UNet2DConditionModel unet, Inputs inputs, TrainParams trainParams, float learningRate) {
+  public UNetBenchmark(UNet2DConditionModel unet, Inputs inputs, TrainableParameterSet trainParams,
+      float learningRate) {
     inputs.check(unet.config());
     this.unet = unet;
     this.inputs = inputs;
     this.trainParams = trainParams;
-    unet.namedParameters().forEach((name, p) -> {
-      boolean chosen = trainParams.selects.test(name);
-      p.array().setRequiresGradient(chosen);
-      if (chosen) {
-        trainable.put(name, p);
-      }
-    });
-    this.adam = Adam.builder().optLearningRateTracker(Tracker.fixed(learningRate)).build();
-    // DJL's Adam creates its moments on first use; made here, outside any step's scope, they
-    // outlive the step. A zero gradient leaves the weights as they are (m = v = 0, update 0).
-    trainable.forEach((name, p) -> {
-      try (NDArray zero = p.array().zerosLike()) {
-        adam.update(name, p.array(), zero);
-      }
-    });
+    this.trainable = trainParams.select(unet.namedParameters());
+    unet.namedParameters().forEach((name, p) -> p.array().setRequiresGradient(trainable.containsKey(name)));
+    // the trainer's optimizer (ErasureTrainer's), not DJL's
+    this.adam = new AdamOptimizer(trainable, learningRate);
     this.inferSample = NDArrays.concat(new NDList(inputs.sample(), inputs.sample()));
     this.inferContext = NDArrays.concat(
         new NDList(inputs.encoderHiddenStates().zerosLike(), inputs.encoderHiddenStates()));
@@ -137,12 +114,8 @@ public final class UNetBenchmark {
         collector.backward(mse);
         loss = mse.getFloat();
       }
-      trainable.forEach((name, p) -> {
-        NDArray grad = p.array().getGradient();
-        adam.update(name, p.array(), grad);
-        // torch accumulates gradients; zero_grad's counterpart
-        grad.subi(grad);
-      });
+      // updates, then zeroes the gradients (torch's zero_grad)
+      adam.step();
       return loss;
     }
   }
@@ -180,6 +153,16 @@ public final class UNetBenchmark {
     return new ProcessMemory[] {start, ProcessMemory.read()};
   }
 
+  /** Arrays still attached to the inputs' manager: a step that leaks leaves more behind. */
+  int liveArrays() {
+    return inputs.sample().getManager().getManagedArrays().size();
+  }
+
+  private static double heapUsedMb() {
+    Runtime rt = Runtime.getRuntime();
+    return (rt.totalMemory() - rt.freeMemory()) / (1024.0 * 1024.0);
+  }
+
   /**
    * Records one training step and one inference step with libtorch's profiler, as Chrome trace
    * files {@code java-train.json} and {@code java-infer.json} in {@code dir}
@@ -211,7 +194,7 @@ public final class UNetBenchmark {
     v.put("model", model);
     v.put("unet_parameters", unet.namedParameters().values().stream().mapToLong(p -> p.shape().size()).sum());
     v.put("trainable_parameters", trainable.values().stream().mapToLong(p -> p.shape().size()).sum());
-    v.put("train", trainParams.name());
+    v.put("train", trainParams.specName());
     v.put("threads", threads);
     v.put("batch", s.get(0));
     v.put("latent", List.of(s.get(1), s.get(2), s.get(3)));
@@ -226,7 +209,16 @@ public final class UNetBenchmark {
     v.put("peak_rss_loaded_mb", round(loaded.peakRssMb(), 1));
     v.put("peak_rss_train_mb", round(afterTrain.peakRssMb(), 1));
     if (memorySteps > 0) {
+      int arraysBefore = liveArrays();
+      double heapBefore = heapUsedMb();
+      double committedBefore = Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0);
       ProcessMemory[] memory = residentSizeOverSteps(memorySteps);
+      v.put("live_arrays_start", arraysBefore);
+      v.put("live_arrays_end", liveArrays());
+      v.put("jvm_heap_used_start_mb", round(heapBefore, 1));
+      v.put("jvm_heap_used_end_mb", round(heapUsedMb(), 1));
+      v.put("jvm_heap_committed_start_mb", round(committedBefore, 1));
+      v.put("jvm_heap_committed_end_mb", round(Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0), 1));
       v.put("memory_steps", memorySteps);
       v.put("rss_start_mb", round(memory[0].rssMb(), 1));
       v.put("rss_end_mb", round(memory[1].rssMb(), 1));
@@ -234,6 +226,12 @@ public final class UNetBenchmark {
     }
     v.put("machine", System.getProperty("os.arch"));
     return new Report(v);
+  }
+
+  /** Frees the optimizer's moments. */
+  @Override
+  public void close() {
+    adam.close();
   }
 
   static double median(List<Double> xs) {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.bench.UNetBenchmark;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
+import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.StateDictLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,8 +55,9 @@ public final class BenchCommand implements Callable<Integer> {
   int iterations;
 
   @Option(names = "--train-params", defaultValue = "crossAttention",
-      description = "parameters Adam updates: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
-  UNetBenchmark.TrainParams trainParams;
+      description = "parameters Adam updates: crossAttention, crossAttentionKV, nonCrossAttention, all "
+          + "(default: ${DEFAULT-VALUE})")
+  String trainParams;
 
   @Option(names = "--steps-for-memory", defaultValue = "0",
       description = "training steps after the timing, reporting the resident size before and after (default: none)")
@@ -73,6 +75,12 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    TrainableParameterSet parameterSet;
+    try {
+      parameterSet = TrainableParameterSet.fromSpecName(trainParams);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--train-params: " + e.getMessage());
+    }
     if (warmup < 0 || iterations < 1 || memorySteps < 0 || batch < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--warmup, --steps-for-memory must be >= 0 and --iterations, --batch >= 1");
@@ -102,13 +110,15 @@ public final class BenchCommand implements Callable<Integer> {
       StateDictLoader.load(unet, unetDir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
       UNetBenchmark.Inputs in = inputs != null ? UNetBenchmark.Inputs.read(inputs, manager)
           : UNetBenchmark.Inputs.random(config, batch, sampleSize(unetDir.resolve("config.json")), manager, 2);
-      UNetBenchmark bench = new UNetBenchmark(unet, in, trainParams, learningRate);
-      UNetBenchmark.Report report = bench.run(model.toString(), JniUtils.getNumThreads(), warmup, iterations, memorySteps);
-      if (profile != null) {
-        bench.profile(profile);
+      try (UNetBenchmark bench = new UNetBenchmark(unet, in, parameterSet, learningRate)) {
+        UNetBenchmark.Report report =
+            bench.run(model.toString(), JniUtils.getNumThreads(), warmup, iterations, memorySteps);
+        if (profile != null) {
+          bench.profile(profile);
+        }
+        spec.commandLine().getOut().println(JSON.writeValueAsString(report.values()));
+        spec.commandLine().getOut().flush();
       }
-      spec.commandLine().getOut().println(JSON.writeValueAsString(report.values()));
-      spec.commandLine().getOut().flush();
     }
     return 0;
   }

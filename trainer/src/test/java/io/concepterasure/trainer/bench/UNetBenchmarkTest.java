@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import io.concepterasure.trainer.ParityFixture;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
+import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.SafetensorsWriter;
 import io.concepterasure.trainer.io.StateDictLoader;
 import java.nio.file.Path;
@@ -35,7 +36,8 @@ class UNetBenchmarkTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       UNet2DConditionModel unet = tinyUnet(manager);
       UNetBenchmark.Inputs inputs = UNetBenchmark.Inputs.random(unet.config(), 1, 16, manager, 2);
-      UNetBenchmark bench = new UNetBenchmark(unet, inputs, UNetBenchmark.TrainParams.crossAttention, 1e-3f);
+      UNetBenchmark bench = new UNetBenchmark(unet, inputs, TrainableParameterSet.CROSS_ATTENTION, 1e-3f);
+      bench.inferStep();
       float[] crossBefore = unet.namedParameters().get(CROSS_ATTENTION).array().toFloatArray();
       float[] selfBefore = unet.namedParameters().get(SELF_ATTENTION).array().toFloatArray();
       int arraysBefore = manager.getManagedArrays().size();
@@ -49,6 +51,7 @@ class UNetBenchmarkTest {
       assertThat(unet.namedParameters().get(SELF_ATTENTION).array().toFloatArray()).isEqualTo(selfBefore);
       // each step's arrays are closed with its scope; only the gradient buffers may remain attached
       assertThat(manager.getManagedArrays().size()).isLessThanOrEqualTo(arraysBefore);
+      bench.close();
     }
   }
 
@@ -72,7 +75,7 @@ class UNetBenchmarkTest {
       UNetBenchmark.Inputs good = UNetBenchmark.Inputs.random(unet.config(), 1, 16, manager, 2);
       UNetBenchmark.Inputs wrongContext = new UNetBenchmark.Inputs(good.sample(),
           manager.zeros(new ai.djl.ndarray.types.Shape(1, 77, 768)), good.target(), good.timestep());
-      assertThatThrownBy(() -> new UNetBenchmark(unet, wrongContext, UNetBenchmark.TrainParams.all, 1e-5f))
+      assertThatThrownBy(() -> new UNetBenchmark(unet, wrongContext, TrainableParameterSet.ALL, 1e-5f))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("encoder_hidden_states must be [1, tokens, 32]");
     }
