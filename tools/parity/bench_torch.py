@@ -68,6 +68,17 @@ def load_unet(args) -> tuple[UNet2DConditionModel, str]:
     return unet, args.config
 
 
+def memory_mb() -> tuple[float, float]:
+    """VmRSS and VmHWM (the peak) from /proc/self/status, as the Java bench reads them."""
+    values = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024.0
+    return values["VmRSS"], values["VmHWM"]
+
+
 def time_ms(fn, warmup: int, repeat: int) -> list[float]:
     for _ in range(warmup):
         fn()
@@ -92,6 +103,13 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--save", help="write the UNet to DIR/unet/ in the diffusers layout")
     ap.add_argument("--no-bench", action="store_true", help="only build/save, time nothing")
+    ap.add_argument("--inputs", help="read sample, encoder_hidden_states, target, timestep from this safetensors file")
+    ap.add_argument("--save-inputs", help="write the (seeded) inputs to this safetensors file, for trainer bench --inputs")
+    ap.add_argument("--attention", choices=["sdpa", "classic"], default="sdpa",
+                    help="diffusers' default fused scaled_dot_product_attention, or its classic processor "
+                         "(baddbmm, softmax, bmm: the operations the Java runtime runs)")
+    ap.add_argument("--profile", help="after the timing, write torch profiler traces of one training and one "
+                                      "inference step to DIR (torch-train.json, torch-infer.json)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -100,17 +118,33 @@ def main():
     if args.save:
         unet.save_pretrained(str(Path(args.save) / "unet"), safe_serialization=True)
         print(f"saved {source} UNet to {Path(args.save) / 'unet'}", file=sys.stderr)
-    if args.no_bench:
-        return
 
     cfg = unet.config
-    size = cfg.sample_size if isinstance(cfg.sample_size, int) else cfg.sample_size[0]
-    g = torch.Generator().manual_seed(2)
-    b = args.batch
-    sample = torch.randn(b, cfg.in_channels, size, size, generator=g)
-    context = torch.randn(b, 77, cfg.cross_attention_dim, generator=g)
-    target = torch.randn(b, cfg.out_channels, size, size, generator=g)
-    timestep = torch.randint(0, 1000, (b,), generator=g)
+    if args.inputs:
+        from safetensors.torch import load_file
+        tensors = load_file(args.inputs)
+        sample, context = tensors["sample"], tensors["encoder_hidden_states"]
+        target, timestep = tensors["target"], tensors["timestep"]
+    else:
+        size = cfg.sample_size if isinstance(cfg.sample_size, int) else cfg.sample_size[0]
+        g = torch.Generator().manual_seed(2)
+        b = args.batch
+        sample = torch.randn(b, cfg.in_channels, size, size, generator=g)
+        context = torch.randn(b, 77, cfg.cross_attention_dim, generator=g)
+        target = torch.randn(b, cfg.out_channels, size, size, generator=g)
+        timestep = torch.randint(0, 1000, (b,), generator=g)
+    if args.save_inputs:
+        from safetensors.torch import save_file
+        save_file(dict(sample=sample, encoder_hidden_states=context, target=target, timestep=timestep),
+                  args.save_inputs)
+        print(f"saved the inputs to {args.save_inputs}", file=sys.stderr)
+    if args.no_bench:
+        return
+    b, size = sample.shape[0], sample.shape[-1]
+
+    if args.attention == "classic":
+        from diffusers.models.attention_processor import AttnProcessor
+        unet.set_attn_processor(AttnProcessor())
 
     chosen = TRAINABLE[args.train]
     trainable = []
@@ -136,11 +170,24 @@ def main():
     def infer_step():
         unet(infer_sample, infer_t, encoder_hidden_states=infer_context)
 
+    loaded = memory_mb()
     train = time_ms(train_step, args.warmup, args.repeat)
+    after_train = memory_mb()
     unet.eval()
     infer = time_ms(infer_step, args.warmup, args.repeat)
+    peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        unet.train()
+        for name, step in (("train", train_step), ("infer", infer_step)):
+            if name == "infer":
+                unet.eval()
+            with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True) as prof:
+                step()
+            prof.export_chrome_trace(str(Path(args.profile) / f"torch-{name}.json"))
     print(json.dumps(dict(
         runtime="pytorch-eager",
+        attention=args.attention,
         torch=torch.__version__,
         model=source,
         unet_parameters=sum(p.numel() for p in unet.parameters()),
@@ -154,7 +201,10 @@ def main():
         train_step_ms_all=[round(x, 2) for x in train],
         infer_step_ms=round(statistics.median(infer), 2),
         infer_step_ms_all=[round(x, 2) for x in infer],
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        peak_rss_mb=peak_rss_mb,
+        rss_loaded_mb=round(loaded[0], 1),
+        peak_rss_loaded_mb=round(loaded[1], 1),
+        peak_rss_train_mb=round(after_train[1], 1),
         machine=f"{platform.machine()} {platform.processor() or ''}".strip(),
     )))
 

@@ -75,6 +75,10 @@ public final class Attention extends Module {
    *     self-attention
    */
   public NDArray forward(NDArray hiddenStates, NDArray encoderHiddenStates) {
+    return freeingIntermediates(() -> attend(hiddenStates, encoderHiddenStates));
+  }
+
+  private NDArray attend(NDArray hiddenStates, NDArray encoderHiddenStates) {
     NDArray residual = hiddenStates;
     Shape inputShape = hiddenStates.getShape();
     boolean spatial = inputShape.dimension() == 4;

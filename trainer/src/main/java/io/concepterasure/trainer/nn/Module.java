@@ -1,10 +1,13 @@
 package io.concepterasure.trainer.nn;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * The counterpart of {@code torch.nn.Module}: a tree of named children and named parameters, so
@@ -50,6 +53,23 @@ public abstract class Module {
   public final void initialize(NDManager manager, long seed) {
     Random random = new Random(seed);
     namedParameters().values().forEach(p -> p.initialize(manager, random));
+  }
+
+  /**
+   * Runs {@code body} in its own {@link NDScope} and hands only its result to the caller's scope,
+   * so its intermediate arrays are freed when it returns, as torch frees a value nobody holds,
+   * rather than at the end of the whole step. Closing an array only drops our handle: a tensor
+   * autograd saved for the backward pass stays alive. {@code body} must return a new array (not
+   * one of its inputs), since the caller's scope will close it.
+   */
+  protected static NDArray freeingIntermediates(Supplier<NDArray> body) {
+    NDArray out;
+    try (NDScope scope = new NDScope()) {
+      out = body.get();
+      NDScope.unregister(out);
+    }
+    NDScope.register(out);
+    return out;
   }
 
   private void collect(String prefix, Map<String, Parameter> out) {

@@ -45,6 +45,10 @@ public final class BasicTransformerBlock extends Module {
    * @param encoderHiddenStates {@code [batch, textTokens, crossAttentionDim]}
    */
   public NDArray forward(NDArray hiddenStates, NDArray encoderHiddenStates) {
+    return freeingIntermediates(() -> compute(hiddenStates, encoderHiddenStates));
+  }
+
+  private NDArray compute(NDArray hiddenStates, NDArray encoderHiddenStates) {
     NDArray h = hiddenStates;
     h = attn1.forward(norm1.forward(h), onlyCrossAttention ? encoderHiddenStates : null).add(h);
     h = attn2.forward(norm2.forward(h), encoderHiddenStates).add(h);

@@ -44,6 +44,10 @@ public final class ResnetBlock2D extends Module {
    * @param temb {@code [batch, temb]}, or {@code null}
    */
   public NDArray forward(NDArray inputTensor, NDArray temb) {
+    return freeingIntermediates(() -> compute(inputTensor, temb));
+  }
+
+  private NDArray compute(NDArray inputTensor, NDArray temb) {
     NDArray h = conv1.forward(nonlinearity.apply(norm1.forward(inputTensor)));
     if (timeEmbProj != null && temb != null) {
       NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));

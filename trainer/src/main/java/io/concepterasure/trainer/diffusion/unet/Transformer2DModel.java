@@ -45,6 +45,10 @@ public final class Transformer2DModel extends Module {
    * @param encoderHiddenStates {@code [batch, textTokens, crossAttentionDim]}
    */
   public NDArray forward(NDArray hiddenStates, NDArray encoderHiddenStates) {
+    return freeingIntermediates(() -> compute(hiddenStates, encoderHiddenStates));
+  }
+
+  private NDArray compute(NDArray hiddenStates, NDArray encoderHiddenStates) {
     Shape shape = hiddenStates.getShape();
     long batch = shape.get(0);
     long height = shape.get(2);
