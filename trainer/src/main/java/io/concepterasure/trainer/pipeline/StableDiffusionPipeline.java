@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.diffusion.DiffusersModelLayout;
 import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
 import io.concepterasure.trainer.diffusion.scheduler.DdimInverseScheduler;
@@ -84,7 +83,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
       UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(u.config()));
       StateDictLoader.load(unet, u.weights(), manager, dtype);
       // diffusers' UNet2DConditionModel default; only the default image size depends on it.
-      int sampleSize = new ObjectMapper().readTree(u.config().toFile()).path("sample_size").asInt(64);
+      int sampleSize = unet.config().sampleSizeOr(64);
       DiffusersModelLayout.Component v = layout.vae();
       AutoencoderKL vae = AutoencoderKL.load(v.config(), v.weights(), manager, dtype);
       DdimScheduler scheduler = new DdimScheduler(DdimSchedulerConfig.read(layout.scheduler().config()));
