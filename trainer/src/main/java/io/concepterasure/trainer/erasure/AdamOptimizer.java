@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import io.concepterasure.trainer.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Adam with the arithmetic of {@code torch.optim.Adam} (no weight decay, no AMSGrad), updating
@@ -55,10 +56,10 @@ public final class AdamOptimizer implements AutoCloseable {
       NDArray grad = weight.getGradient();
       NDArray m = mean.get(name);
       NDArray v = variance.get(name);
-      m.muli(beta1).addi(grad.mul(1 - beta1));
-      v.muli(beta2).addi(grad.square().muli(1 - beta2));
-      NDArray denominator = v.sqrt().divi(correction2Sqrt).addi(epsilon);
-      weight.subi(m.div(denominator).muli(stepSize));
+      Tensors.muli(m, beta1).addi(Tensors.mul(grad, 1 - beta1));
+      Tensors.muli(v, beta2).addi(Tensors.muli(grad.square(), 1 - beta2));
+      NDArray denominator = Tensors.addi(Tensors.divi(v.sqrt(), correction2Sqrt), epsilon);
+      weight.subi(Tensors.muli(m.div(denominator), stepSize));
       // Overwrite rather than subtract: an inf gradient minus itself would leave NaN behind.
       grad.set(ALL, 0f);
     });

@@ -2,6 +2,7 @@ package io.concepterasure.trainer.erasure;
 
 import static io.concepterasure.trainer.erasure.ErasureObjective.predictEach;
 import static io.concepterasure.trainer.erasure.ErasureObjective.squaredError;
+import io.concepterasure.trainer.nn.Tensors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -57,9 +58,9 @@ public final class AllButOneObjective implements ErasureObjective {
     NDArray thetaAlternative = thetaEps.get(0);
     NDArray thetaEmpty = thetaEps.get(1);
 
-    NDArray guide = squaredError(phiErase.sub(phiEmpty), thetaAlternative.sub(thetaEmpty).mul(eta));
+    NDArray guide = squaredError(phiErase.sub(phiEmpty), Tensors.mul(thetaAlternative.sub(thetaEmpty), eta));
     NDArray uncond = squaredError(phiEmpty, thetaEmpty);
-    NDArray total = guide.add(uncond.mul(lambda));
+    NDArray total = guide.add(Tensors.mul(uncond, lambda));
     Map<String, NDArray> terms = new LinkedHashMap<>();
     terms.put("guide", guide);
     terms.put("uncond", uncond);
@@ -69,7 +70,7 @@ public final class AllButOneObjective implements ErasureObjective {
         NDArray term = squaredError(phiEps.get(2 + p), thetaEps.get(2 + p));
         keepLoss = keepLoss == null ? term : keepLoss.add(term);
       }
-      total = total.add(keepLoss.mul(mu));
+      total = total.add(Tensors.mul(keepLoss, mu));
       terms.put("keep", keepLoss);
     }
     return new ErasureLoss(total, terms);

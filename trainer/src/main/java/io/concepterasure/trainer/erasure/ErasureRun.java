@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * One erasure request, start to finish: load the model, train φ (resuming from a saved state of
@@ -284,8 +285,8 @@ public final class ErasureRun {
           }
           ShapeClassifier classifier = new ShapeClassifier();
           StateDictLoader.load(classifier, classifierFile, scratch, DataType.FLOAT32);
-          beforeVerdicts = classifier.classify(before.mul(2).sub(1));
-          afterVerdicts = classifier.classify(after.mul(2).sub(1));
+          beforeVerdicts = classifier.classify(Tensors.sub(Tensors.mul(before, 2), 1));
+          afterVerdicts = classifier.classify(Tensors.sub(Tensors.mul(after, 2), 1));
         }
         int side = (int) before.getShape().get(2);
         for (int p = 0; p < prompts.size(); p++) {

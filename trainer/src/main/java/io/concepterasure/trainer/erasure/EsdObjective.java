@@ -2,6 +2,7 @@ package io.concepterasure.trainer.erasure;
 
 import static io.concepterasure.trainer.erasure.ErasureObjective.predictEach;
 import static io.concepterasure.trainer.erasure.ErasureObjective.squaredError;
+import io.concepterasure.trainer.nn.Tensors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -30,7 +31,7 @@ public final class EsdObjective implements ErasureObjective {
     NDList thetaEps = predictEach(theta, xt, timestep, List.of(concept.erase(), concept.empty()));
     NDArray thetaErase = thetaEps.get(0);
     NDArray thetaEmpty = thetaEps.get(1);
-    NDArray target = thetaEmpty.sub(thetaErase.sub(thetaEmpty).mul(eta));
+    NDArray target = thetaEmpty.sub(Tensors.mul(thetaErase.sub(thetaEmpty), eta));
     NDArray phiErase = phi.predictNoise(xt, timestep, concept.erase());
     NDArray esd = squaredError(phiErase, target);
     return new ErasureLoss(esd, Map.of("esd", esd));

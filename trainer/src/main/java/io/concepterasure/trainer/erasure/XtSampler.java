@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import java.util.List;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Where x_t comes from (docs/method.md): k DDIM steps of the current φ from x_T, conditioned with
@@ -44,7 +45,7 @@ public final class XtSampler {
     for (int i = 0; i < k; i++) {
       NDArray t = NoisePredictor.timestep(x.getManager(), timesteps[i], x.getShape().get(0));
       NDList eps = ErasureObjective.predictEach(phi, x, t, List.of(empty, condition));
-      NDArray guided = eps.get(0).add(eps.get(1).sub(eps.get(0)).mul(guidanceScale));
+      NDArray guided = eps.get(0).add(Tensors.mul(eps.get(1).sub(eps.get(0)), guidanceScale));
       x = scheduler.step(guided, timesteps[i], x, 0f, clips, null).prevSample();
     }
     return new Xt(x, timesteps[k]);

@@ -16,7 +16,7 @@ public final class Activations {
     return switch (name) {
       case "silu", "swish" -> Activations::silu;
       case "gelu" -> Activation::gelu;
-      case "quick_gelu" -> x -> x.mul(Activation.sigmoid(x.mul(1.702f)));
+      case "quick_gelu" -> x -> x.mul(Activation.sigmoid(Tensors.mul(x, 1.702f)));
       case "relu" -> Activation::relu;
       default -> throw new IllegalArgumentException(
           field + ": unsupported activation '" + name + "' (supported: silu, swish, gelu, quick_gelu, relu)");

@@ -103,7 +103,7 @@ public final class Attention extends Module {
       out = out.add(residual);
     }
     if (rescaleOutputFactor != 1.0f) {
-      out = out.div(rescaleOutputFactor);
+      out = Tensors.div(out, rescaleOutputFactor);
     }
     return out;
   }
@@ -128,7 +128,7 @@ public final class Attention extends Module {
     long dimHead = inner / heads;
     DataType type = v.getDataType();
     // Scaling q (length x dimHead) is cheaper than scaling the scores (length x length).
-    NDArray qh = toHeads(q.mul(scale), batch, queryLength, heads, dimHead);
+    NDArray qh = toHeads(Tensors.mul(q, scale), batch, queryLength, heads, dimHead);
     NDArray kh = toHeads(k, batch, keyLength, heads, dimHead);
     NDArray vh = toHeads(v, batch, keyLength, heads, dimHead);
     if (upcast && type != DataType.FLOAT32) {

@@ -11,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
+import io.concepterasure.trainer.nn.Tensors;
 
 /** Turns decoded images into 8-bit RGB and lays several out as one grid PNG. */
 public final class ImageGrid {
@@ -28,7 +29,7 @@ public final class ImageGrid {
     int n = (int) shape.get(0);
     int h = (int) shape.get(2);
     int w = (int) shape.get(3);
-    float[] pixels = images.toType(DataType.FLOAT32, false).clip(0f, 1f).mul(255f).round().toFloatArray();
+    float[] pixels = Tensors.mul(images.toType(DataType.FLOAT32, false).clip(0f, 1f), 255f).round().toFloatArray();
     List<BufferedImage> out = new ArrayList<>(n);
     int plane = h * w;
     for (int i = 0; i < n; i++) {

@@ -192,7 +192,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
         if (guided) {
           NDList halves = noise.split(2, 0);
           NDArray uncond = halves.get(0);
-          noise = uncond.add(halves.get(1).sub(uncond).mul(guidance));
+          noise = uncond.add(Tensors.mul(halves.get(1).sub(uncond), guidance));
         }
         next = scheduler.step(noise, t, current).prevSample();
         NDScope.unregister(next);
@@ -241,18 +241,18 @@ public final class StableDiffusionPipeline implements AutoCloseable {
   public NDArray encodeImages(NDArray images) {
     NDArray mean = vae.encode(images).mean();
     if (vae.config().shiftFactor() != null) {
-      mean = mean.sub(vae.config().shiftFactor().floatValue());
+      mean = Tensors.sub(mean, vae.config().shiftFactor().floatValue());
     }
-    return mean.mul(vae.scalingFactor());
+    return Tensors.mul(mean, vae.scalingFactor());
   }
 
   /** Latents (scaled) to images in [0, 1], {@code [n, 3, h * 8, w * 8]}. */
   public NDArray decode(NDArray latents) {
-    NDArray unscaled = latents.div(vae.scalingFactor());
+    NDArray unscaled = Tensors.div(latents, vae.scalingFactor());
     if (vae.config().shiftFactor() != null) {
-      unscaled = unscaled.add(vae.config().shiftFactor().floatValue());
+      unscaled = Tensors.add(unscaled, vae.config().shiftFactor().floatValue());
     }
-    return vae.decode(unscaled).div(2f).add(0.5f).clip(0f, 1f);
+    return Tensors.add(Tensors.div(vae.decode(unscaled), 2f), 0.5f).clip(0f, 1f);
   }
 
   /**

@@ -61,7 +61,7 @@ public final class CLIPTextTransformer extends Module {
     NDArray positions =
         config.eosTokenId() == 2
             ? ids.argMax(1)
-            : ids.eq(config.eosTokenId()).toType(DataType.INT32, false).argMax(1);
+            : Tensors.eq(ids, config.eosTokenId()).toType(DataType.INT32, false).argMax(1);
     long batch = ids.getShape().get(0);
     NDArray rows = inputIds.getManager().arange(0, (int) batch, 1, DataType.INT64);
     return lastHiddenState.get(new NDIndex("{}, {}", rows, positions.toType(DataType.INT64, false)));

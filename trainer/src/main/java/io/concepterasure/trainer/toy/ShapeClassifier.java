@@ -122,7 +122,7 @@ public final class ShapeClassifier extends Module {
             NDArray mask = Tensors.create(manager, colourMask);
             NDArray colourLoss = logits.get(1).logSoftmax(1)
                 .mul(Tensors.create(manager, colourTarget, new Shape(batchSize, Colour.values().length))).sum(new int[] {1})
-                .neg().mul(mask).sum().div(mask.sum().maximum(1f));
+                .neg().mul(mask).sum().div(Tensors.maximum(mask.sum(), 1f));
             collector.backward(shapeLoss.add(colourLoss));
           }
           optimizer.step();

@@ -109,9 +109,9 @@ public final class ToyPretraining {
       NDArray z = posterior.sample(random.normal(manager, posterior.mean().getShape()));
       NDArray reconstruction = vae.decode(z);
       NDArray mse = reconstruction.sub(images).square().mean();
-      NDArray kl = posterior.mean().square().add(posterior.var()).sub(1).sub(posterior.logvar()).mul(0.5f).mean();
+      NDArray kl = Tensors.mul(Tensors.sub(posterior.mean().square().add(posterior.var()), 1).sub(posterior.logvar()), 0.5f).mean();
       Map<String, NDArray> terms = new LinkedHashMap<>();
-      terms.put("loss", mse.add(kl.mul(KL_WEIGHT)));
+      terms.put("loss", mse.add(Tensors.mul(kl, KL_WEIGHT)));
       terms.put("mse", mse);
       terms.put("kl", kl);
       return terms;
@@ -154,7 +154,7 @@ public final class ToyPretraining {
       NDArray latents;
       // The VAE is frozen here: its latents carry no gradient.
       DiagonalGaussianDistribution posterior = vae.encode(ShapesDataset.toBatch(manager, batch));
-      latents = posterior.sample(random.normal(manager, posterior.mean().getShape())).mul(vae.scalingFactor()).stopGradient();
+      latents = Tensors.mul(posterior.sample(random.normal(manager, posterior.mean().getShape())), vae.scalingFactor()).stopGradient();
       NDArray noise = random.normal(manager, latents.getShape());
       NDArray noisy = scheduler.addNoise(latents, noise, timesteps);
       NDArray context = text.forward(Tensors.create(manager, ids, new Shape(n, length))).lastHiddenState();

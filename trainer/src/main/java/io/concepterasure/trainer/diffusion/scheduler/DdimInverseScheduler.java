@@ -1,6 +1,7 @@
 package io.concepterasure.trainer.diffusion.scheduler;
 
 import ai.djl.ndarray.NDArray;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * DDIM inversion, as diffusers' {@code DDIMInverseScheduler}: the deterministic DDIM update run
@@ -67,8 +68,8 @@ public final class DdimInverseScheduler {
       float range = config.clipSampleRange().floatValue();
       predOriginalSample = predOriginalSample.clip(-range, range);
     }
-    NDArray direction = x0AndEps[1].mul(DdimScheduler.sqrt(1f - alphaProdTNext));
-    NDArray next = predOriginalSample.mul(DdimScheduler.sqrt(alphaProdTNext)).add(direction);
+    NDArray direction = Tensors.mul(x0AndEps[1], DdimScheduler.sqrt(1f - alphaProdTNext));
+    NDArray next = Tensors.mul(predOriginalSample, DdimScheduler.sqrt(alphaProdTNext)).add(direction);
     return new DdimScheduler.Output(next, predOriginalSample);
   }
 }

@@ -140,15 +140,15 @@ public final class DdimScheduler {
     float variance = (1f - alphaProdTPrev) / betaProdT * (1f - alphaProdT / alphaProdTPrev);
     float stdDevT = eta * sqrt(variance);
     if (useClippedModelOutput) {
-      predEpsilon = sample.sub(predOriginalSample.mul(sqrtAlpha)).div(sqrtBeta);
+      predEpsilon = Tensors.div(sample.sub(Tensors.mul(predOriginalSample, sqrtAlpha)), sqrtBeta);
     }
-    NDArray direction = predEpsilon.mul(sqrt(1f - alphaProdTPrev - stdDevT * stdDevT));
-    NDArray prevSample = predOriginalSample.mul(sqrt(alphaProdTPrev)).add(direction);
+    NDArray direction = Tensors.mul(predEpsilon, sqrt(1f - alphaProdTPrev - stdDevT * stdDevT));
+    NDArray prevSample = Tensors.mul(predOriginalSample, sqrt(alphaProdTPrev)).add(direction);
     if (eta > 0) {
       if (varianceNoise == null) {
         throw new IllegalArgumentException("a DDIM step with eta > 0 needs variance noise");
       }
-      prevSample = prevSample.add(varianceNoise.mul(stdDevT));
+      prevSample = prevSample.add(Tensors.mul(varianceNoise, stdDevT));
     }
     return new Output(prevSample, predOriginalSample);
   }
@@ -156,12 +156,12 @@ public final class DdimScheduler {
   /** x0 and epsilon from the network output, by the config's prediction type. */
   static NDArray[] predict(NDArray modelOutput, NDArray sample, float sqrtAlpha, float sqrtBeta, String type) {
     return switch (type) {
-      case "epsilon" -> new NDArray[] {sample.sub(modelOutput.mul(sqrtBeta)).div(sqrtAlpha), modelOutput};
-      case "sample" -> new NDArray[] {modelOutput, sample.sub(modelOutput.mul(sqrtAlpha)).div(sqrtBeta)};
+      case "epsilon" -> new NDArray[] {Tensors.div(sample.sub(Tensors.mul(modelOutput, sqrtBeta)), sqrtAlpha), modelOutput};
+      case "sample" -> new NDArray[] {modelOutput, Tensors.div(sample.sub(Tensors.mul(modelOutput, sqrtAlpha)), sqrtBeta)};
       // Salimans & Ho 2022: v = sqrt(a) eps - sqrt(1 - a) x0.
       case "v_prediction" -> new NDArray[] {
-        sample.mul(sqrtAlpha).sub(modelOutput.mul(sqrtBeta)),
-        modelOutput.mul(sqrtAlpha).add(sample.mul(sqrtBeta))
+        Tensors.mul(sample, sqrtAlpha).sub(Tensors.mul(modelOutput, sqrtBeta)),
+        Tensors.mul(modelOutput, sqrtAlpha).add(Tensors.mul(sample, sqrtBeta))
       };
       default -> throw new IllegalStateException(type);
     };

@@ -21,7 +21,7 @@ final class NoiseSchedule {
       if (config.rescaleBetasZeroSnr()) {
         betas = rescaleZeroTerminalSnr(betas);
       }
-      NDArray alphas = betas.neg().add(1f);
+      NDArray alphas = Tensors.add(betas.neg(), 1f);
       float[] cumprod = alphas.cumProd(0).toFloatArray();
       if (cumprod.length != n) {
         throw new IllegalArgumentException(
@@ -48,9 +48,8 @@ final class NoiseSchedule {
     return switch (config.betaSchedule()) {
       case "linear" -> manager.linspace(config.betaStart().floatValue(), config.betaEnd().floatValue(), n, true);
       // Linear in sqrt(beta): the schedule Stable Diffusion was trained with.
-      case "scaled_linear" -> manager
-          .linspace((float) Math.sqrt(config.betaStart()), (float) Math.sqrt(config.betaEnd()), n, true)
-          .pow(2f);
+      case "scaled_linear" -> Tensors.pow(
+          manager.linspace((float) Math.sqrt(config.betaStart()), (float) Math.sqrt(config.betaEnd()), n, true), 2f);
       case "squaredcos_cap_v2" -> Tensors.create(manager, cosineBetas(n));
       default -> throw new IllegalArgumentException(
           "scheduler config: beta_schedule must be linear, scaled_linear or squaredcos_cap_v2, got "
@@ -76,14 +75,14 @@ final class NoiseSchedule {
 
   /** Lin et al. 2023, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Algorithm 1. */
   private static NDArray rescaleZeroTerminalSnr(NDArray betas) {
-    NDArray alphasBarSqrt = betas.neg().add(1f).cumProd(0).sqrt();
+    NDArray alphasBarSqrt = Tensors.add(betas.neg(), 1f).cumProd(0).sqrt();
     long n = alphasBarSqrt.size();
     float first = alphasBarSqrt.getFloat(0);
     float last = alphasBarSqrt.getFloat(n - 1);
-    alphasBarSqrt = alphasBarSqrt.sub(last).mul(first / (first - last));
-    NDArray alphasBar = alphasBarSqrt.pow(2f);
+    alphasBarSqrt = Tensors.mul(Tensors.sub(alphasBarSqrt, last), first / (first - last));
+    NDArray alphasBar = Tensors.pow(alphasBarSqrt, 2f);
     NDArray alphas = alphasBar.get("1:").div(alphasBar.get(":-1"));
     alphas = alphasBar.get("0:1").concat(alphas);
-    return alphas.neg().add(1f).toType(DataType.FLOAT32, false);
+    return Tensors.add(alphas.neg(), 1f).toType(DataType.FLOAT32, false);
   }
 }

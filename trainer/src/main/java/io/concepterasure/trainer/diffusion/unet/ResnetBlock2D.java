@@ -7,6 +7,7 @@ import io.concepterasure.trainer.nn.GroupNorm;
 import io.concepterasure.trainer.nn.Linear;
 import io.concepterasure.trainer.nn.Module;
 import java.util.function.UnaryOperator;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * diffusers' {@code ResnetBlock2D} with {@code time_embedding_norm="default"}: norm, act, conv, plus
@@ -56,6 +57,6 @@ public final class ResnetBlock2D extends Module {
     h = conv2.forward(nonlinearity.apply(norm2.forward(h)));
     NDArray shortcut = convShortcut != null ? convShortcut.forward(inputTensor) : inputTensor;
     NDArray out = shortcut.add(h);
-    return outputScaleFactor == 1.0f ? out : out.div(outputScaleFactor);
+    return outputScaleFactor == 1.0f ? out : Tensors.div(out, outputScaleFactor);
   }
 }

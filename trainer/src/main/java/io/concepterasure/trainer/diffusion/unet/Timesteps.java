@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import io.concepterasure.trainer.nn.Module;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * diffusers' {@code Timesteps}: the sinusoidal embedding of DDPM ({@code get_timestep_embedding}),
@@ -29,9 +30,9 @@ public final class Timesteps extends Module {
       throw new IllegalArgumentException("timesteps must be 1-D [batch] but got " + timesteps.getShape());
     }
     int half = numChannels / 2;
-    NDArray exponent = timesteps.getManager().arange(0, half, 1, DataType.FLOAT32)
-        .mul((float) -Math.log(MAX_PERIOD))
-        .div((float) (half - downscaleFreqShift));
+    NDArray exponent = Tensors.div(
+        Tensors.mul(timesteps.getManager().arange(0, half, 1, DataType.FLOAT32), (float) -Math.log(MAX_PERIOD)),
+        (float) (half - downscaleFreqShift));
     NDArray arguments = timesteps.toType(DataType.FLOAT32, false).expandDims(1).mul(exponent.exp().expandDims(0));
     NDArray sin = arguments.sin();
     NDArray cos = arguments.cos();

@@ -10,6 +10,7 @@ import io.concepterasure.trainer.nn.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * diffusers' {@code UNet2DConditionModel} for Stable Diffusion 1.x and 2.x, built from its
@@ -123,7 +124,7 @@ public final class UNet2DConditionModel extends Module {
     }
     NDArray emb = timeEmbedding.forward(timeProj.forward(timesteps).toType(sample.getDataType(), false));
 
-    NDArray h = config.centerInputSample() ? sample.mul(2).sub(1) : sample;
+    NDArray h = config.centerInputSample() ? Tensors.sub(Tensors.mul(sample, 2), 1) : sample;
     h = convIn.forward(h);
     List<NDArray> resSamples = new ArrayList<>();
     resSamples.add(h);

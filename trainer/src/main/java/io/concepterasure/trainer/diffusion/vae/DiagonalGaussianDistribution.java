@@ -2,6 +2,7 @@ package io.concepterasure.trainer.diffusion.vae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * diffusers' {@code DiagonalGaussianDistribution}: the VAE encoder's posterior, its moments stacked
@@ -17,7 +18,7 @@ public final class DiagonalGaussianDistribution {
     this.mean = moments.get(0);
     // The clamp keeps exp() finite for untrained or degenerate encoders.
     this.logvar = moments.get(1).clip(-30f, 20f);
-    this.std = logvar.mul(0.5f).exp();
+    this.std = Tensors.mul(logvar, 0.5f).exp();
   }
 
   public NDArray mean() {
