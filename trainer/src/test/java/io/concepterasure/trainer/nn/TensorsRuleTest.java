@@ -79,6 +79,30 @@ class TensorsRuleTest {
     }
   }
 
+  @Test
+  void aGradientThroughANumberSurvivesGarbageCollection() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray x = manager.ones(new ai.djl.ndarray.types.Shape(64));
+      x.setRequiresGradient(true);
+      try (ai.djl.training.GradientCollector collector = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+        NDArray y = Tensors.mul(x, 3f).sum();
+        // What used to happen between forward and backward: a collection frees the number's
+        // buffer, and new allocations of that size reuse the memory.
+        for (int i = 0; i < 20; i++) {
+          System.gc();
+          for (int j = 0; j < 1000; j++) {
+            java.nio.ByteBuffer.allocateDirect(4).putFloat(0, Float.NaN);
+          }
+        }
+        collector.backward(y);
+      }
+      float[] gradient = x.getGradient().toFloatArray();
+      for (float g : gradient) {
+        assertEquals(3f, g);
+      }
+    }
+  }
+
   private static List<Float> boxed(float[] values) {
     Float[] out = new Float[values.length];
     for (int i = 0; i < values.length; i++) {
