@@ -39,7 +39,8 @@ echo "envtest: building etcd v${ETCD_VERSION}"
 
 "$scratch/kube-apiserver" --version
 "$scratch/kubectl" version --client
-"$scratch/etcd" --version | head -1
+# sed, not head: head exits after one line and etcd then dies of SIGPIPE (141 under pipefail).
+"$scratch/etcd" --version | sed -n 1p
 
 echo "k8s=${K8S_VERSION} etcd=${ETCD_VERSION}" > "$scratch/.built-from"
 rm -rf "$target"
