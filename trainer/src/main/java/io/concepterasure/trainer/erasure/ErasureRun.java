@@ -129,17 +129,9 @@ public final class ErasureRun {
         StableDiffusionPipeline original = StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
-      List<ConceptEmbeddings> concepts = embed(original, manager);
-      int latentSide = original.defaultImageSize() / original.vae().scaleFactor();
-      Shape latent = new Shape(1, original.unet().config().inChannels(), latentSide, latentSide);
-      DdimScheduler samplingScheduler = new DdimScheduler(original.scheduler().config());
       Map<String, Double> losses;
       int firstIteration;
-      try (ErasureTrainer trainer = new ErasureTrainer(
-          TrainableNoisePredictor.of(phi, phi::forward), original.unet()::forward,
-          method.objective(m.eta.floatValue(), m.lambda.floatValue(), m.preserveWeight.floatValue()),
-          parameterSet, new XtSampler(samplingScheduler, m.ddimSteps, m.guidanceScale.floatValue()), concepts,
-          new ErasureTrainer.Settings(m.iterations, m.seed, m.learningRate.floatValue(), latent))) {
+      try (ErasureTrainer trainer = newTrainer(request, original, phi, manager)) {
         firstIteration = resume(trainer, output, manager);
         log.println("erasing " + request.concepts.size() + " concept(s) with " + m.name + " on " + parameterSet.specName()
             + " (" + trainer.trainableParameters().size() + " tensors), iterations " + firstIteration + ".." + m.iterations);
@@ -167,7 +159,27 @@ public final class ErasureRun {
     }
   }
 
-  private List<ConceptEmbeddings> embed(StableDiffusionPipeline pipeline, NDManager manager) {
+  /**
+   * The trainer of {@code request} (validated, defaults applied): φ = {@code phi}, a copy of the
+   * original's UNet that it trains in place; θ = the original's UNet, frozen.
+   */
+  public static ErasureTrainer newTrainer(ErasureRequest request, StableDiffusionPipeline original,
+      UNet2DConditionModel phi, NDManager manager) {
+    ErasureRequest.Method m = request.method;
+    ErasureMethod method = ErasureMethod.fromSpecName(m.name);
+    TrainableParameterSet parameterSet = TrainableParameterSet.fromSpecName(m.parameters);
+    List<ConceptEmbeddings> concepts = embed(request, original, manager);
+    int latentSide = original.defaultImageSize() / original.vae().scaleFactor();
+    Shape latent = new Shape(1, original.unet().config().inChannels(), latentSide, latentSide);
+    DdimScheduler samplingScheduler = new DdimScheduler(original.scheduler().config());
+    return new ErasureTrainer(
+        TrainableNoisePredictor.of(phi, phi::forward), original.unet()::forward,
+        method.objective(m.eta.floatValue(), m.lambda.floatValue(), m.preserveWeight.floatValue()),
+        parameterSet, new XtSampler(samplingScheduler, m.ddimSteps, m.guidanceScale.floatValue()), concepts,
+        new ErasureTrainer.Settings(m.iterations, m.seed, m.learningRate.floatValue(), latent));
+  }
+
+  private static List<ConceptEmbeddings> embed(ErasureRequest request, StableDiffusionPipeline pipeline, NDManager manager) {
     NDArray empty = pipeline.encodePrompts(manager, List.of(""));
     List<NDArray> preserve = new ArrayList<>();
     for (String p : request.method.preservePrompts) {

@@ -45,11 +45,16 @@ public final class ShapeClassifier extends Module {
 
   /** Logits: [B, shapes + 1] and [B, colours], for images [B, 3, 32, 32] in [-1, 1]. */
   public NDList forward(NDArray images) {
+    NDArray features = features(images);
+    return new NDList(shapeHead.forward(features), colourHead.forward(features));
+  }
+
+  /** The 64 features both heads read, [B, 64]: what a Fréchet distance between image sets compares. */
+  public NDArray features(NDArray images) {
     NDArray x = stage(images, conv1, norm1);
     x = stage(x, conv2, norm2);
     x = stage(x, conv3, norm3);
-    NDArray features = Activations.silu(hidden.forward(x.reshape(x.getShape().get(0), x.getShape().get(1), -1).mean(new int[] {2})));
-    return new NDList(shapeHead.forward(features), colourHead.forward(features));
+    return Activations.silu(hidden.forward(x.reshape(x.getShape().get(0), x.getShape().get(1), -1).mean(new int[] {2})));
   }
 
   private static NDArray stage(NDArray x, Conv2d conv, GroupNorm norm) {
