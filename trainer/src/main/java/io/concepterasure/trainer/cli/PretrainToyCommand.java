@@ -50,7 +50,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
   @Option(names = "--vae-steps", defaultValue = "800", description = "default: ${DEFAULT-VALUE}")
   int vaeSteps;
 
-  @Option(names = "--unet-steps", defaultValue = "3000", description = "default: ${DEFAULT-VALUE}")
+  @Option(names = "--unet-steps", defaultValue = "5000", description = "default: ${DEFAULT-VALUE}")
   int unetSteps;
 
   @Option(names = "--classifier-steps", defaultValue = "4000", description = "default: ${DEFAULT-VALUE}")
