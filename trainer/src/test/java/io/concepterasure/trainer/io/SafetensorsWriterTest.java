@@ -62,6 +62,15 @@ class SafetensorsWriterTest {
   }
 
   @Test
+  void theFileIsAsReadableAsAnyNewFileInItsFolder() throws IOException {
+    Path file = dir.resolve("unet.safetensors");
+    SafetensorsWriter.writeRaw(file, List.of(new RawTensor("w", SafetensorsDtype.F32, new long[] {1}, floats(1))), null);
+    // What the umask gives a plain new file (diffusers on another uid must read the model).
+    Path plain = Files.createFile(dir.resolve("plain"));
+    assertThat(Files.getPosixFilePermissions(file)).isEqualTo(Files.getPosixFilePermissions(plain));
+  }
+
+  @Test
   void metadataKeyIsNotATensorName() {
     Path file = dir.resolve("x.safetensors");
     assertThatThrownBy(() -> SafetensorsWriter.writeRaw(file, List.of(
