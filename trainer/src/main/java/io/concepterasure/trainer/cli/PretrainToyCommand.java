@@ -114,9 +114,11 @@ public final class PretrainToyCommand implements Callable<Integer> {
         TrainingProgress bar = new TrainingProgress(log, terminal, 0, classifierSteps, System::nanoTime, "classifier step");
         classifier.train(manager, data, classifierSteps, batchSize, classifierLearningRate, step -> bar.update(step, Map.of()));
         ShapeClassifier.Accuracy accuracy = classifier.heldOutAccuracy(manager, data, 2000, 500);
+        ShapeClassifier.Accuracy lookAccuracy = classifier.heldOutAccuracy(manager, data, 2000, 500, true);
         StateDictWriter.save(classifier, partial.resolve("classifier.safetensors"));
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("heldOut", accuracy);
+        report.put("heldOutGeneratorLook", lookAccuracy);
         report.put("steps", classifierSteps);
         report.put("batchSize", batchSize);
         report.put("learningRate", classifierLearningRate);
@@ -125,6 +127,8 @@ public final class PretrainToyCommand implements Callable<Integer> {
         commit(partial, classifierOut);
         spec.commandLine().getOut().printf("classifier held-out accuracy: shape %.3f, colour %.3f, none %.3f, shape and colour %.3f (%d shape and %d none images)%n",
             accuracy.shape(), accuracy.colour(), accuracy.none(), accuracy.joint(), accuracy.shapeImages(), accuracy.noneImages());
+        spec.commandLine().getOut().printf("  with the generator look (blurred, shaded, noised): shape %.3f, colour %.3f, none %.3f, shape and colour %.3f%n",
+            lookAccuracy.shape(), lookAccuracy.colour(), lookAccuracy.none(), lookAccuracy.joint());
       }
     }
     return 0;

@@ -20,6 +20,7 @@ import io.concepterasure.trainer.toy.ShapesDataset.Sample;
 import io.concepterasure.trainer.toy.ShapesDataset.ShapeKind;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.function.IntConsumer;
 import io.concepterasure.trainer.nn.Tensors;
 
@@ -85,12 +86,18 @@ public final class ShapeClassifier extends Module {
     }
   }
 
-  /** The training batch of step {@code step}: shape images with one in four "none" images. */
+  /**
+   * The training batch of step {@code step}: shape images with one in four "none" images, about
+   * half of each kind given the {@link GeneratorLook} (blurred, shaded, noised).
+   */
   static List<Sample> trainingBatch(ShapesDataset data, int step, int batchSize) {
     List<Sample> batch = new ArrayList<>(batchSize);
     for (int i = 0; i < batchSize; i++) {
       long index = (long) step * batchSize + i;
-      batch.add(i % 4 == 3 ? data.none(index) : data.sample(index));
+      Sample clean = i % 4 == 3 ? data.none(index) : data.sample(index);
+      Random look = new Random(index * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
+      batch.add(look.nextBoolean() ? clean
+          : new Sample(GeneratorLook.apply(clean.pixels(), ShapesDataset.SIZE, look), clean.shape(), clean.colour(), clean.caption()));
     }
     return batch;
   }
@@ -144,6 +151,12 @@ public final class ShapeClassifier extends Module {
   public record Accuracy(double shape, double colour, double none, double joint, int shapeImages, int noneImages) {}
 
   public Accuracy heldOutAccuracy(NDManager manager, ShapesDataset data, int shapeImages, int noneImages) {
+    return heldOutAccuracy(manager, data, shapeImages, noneImages, false);
+  }
+
+  /** The same, with every held-out image given the {@link GeneratorLook} when {@code generatorLook}. */
+  public Accuracy heldOutAccuracy(NDManager manager, ShapesDataset data, int shapeImages, int noneImages,
+      boolean generatorLook) {
     int shapeRight = 0;
     int colourRight = 0;
     int jointRight = 0;
@@ -152,7 +165,7 @@ public final class ShapeClassifier extends Module {
     for (int start = 0; start < shapeImages; start += chunk) {
       List<Sample> samples = new ArrayList<>();
       for (int i = start; i < Math.min(shapeImages, start + chunk); i++) {
-        samples.add(data.sample(ShapesDataset.HELD_OUT_START + i));
+        samples.add(heldOut(data.sample(ShapesDataset.HELD_OUT_START + i), i, generatorLook));
       }
       try (NDManager m = manager.newSubManager()) {
         List<Verdict> verdicts = classify(ShapesDataset.toBatch(m, samples));
@@ -168,7 +181,7 @@ public final class ShapeClassifier extends Module {
     for (int start = 0; start < noneImages; start += chunk) {
       List<Sample> samples = new ArrayList<>();
       for (int i = start; i < Math.min(noneImages, start + chunk); i++) {
-        samples.add(data.none(ShapesDataset.HELD_OUT_START + i));
+        samples.add(heldOut(data.none(ShapesDataset.HELD_OUT_START + i), i, generatorLook));
       }
       try (NDManager m = manager.newSubManager()) {
         for (Verdict v : classify(ShapesDataset.toBatch(m, samples))) {
@@ -178,5 +191,13 @@ public final class ShapeClassifier extends Module {
     }
     return new Accuracy((double) shapeRight / shapeImages, (double) colourRight / shapeImages,
         (double) noneRight / noneImages, (double) jointRight / shapeImages, shapeImages, noneImages);
+  }
+
+  private static Sample heldOut(Sample clean, int i, boolean generatorLook) {
+    if (!generatorLook) {
+      return clean;
+    }
+    Random look = new Random(ShapesDataset.HELD_OUT_START + i * 31L);
+    return new Sample(GeneratorLook.apply(clean.pixels(), ShapesDataset.SIZE, look), clean.shape(), clean.colour(), clean.caption());
   }
 }

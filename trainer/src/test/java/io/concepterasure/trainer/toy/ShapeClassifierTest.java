@@ -24,6 +24,9 @@ class ShapeClassifierTest {
       assertThat(after.shape()).as("shape accuracy after 400 steps (before %s)", before.shape()).isGreaterThan(0.6);
       assertThat(after.colour()).as("colour accuracy").isGreaterThan(0.8);
       assertThat(after.none()).as("none recall").isGreaterThan(0.6);
+      ShapeClassifier.Accuracy look = classifier.heldOutAccuracy(manager, data, 200, 50, true);
+      assertThat(look.shape()).as("shape accuracy on blurred, shaded images").isGreaterThan(0.6);
+      assertThat(look.colour()).as("colour accuracy on blurred, shaded images").isGreaterThan(0.8);
 
       Path file = dir.resolve("classifier.safetensors");
       StateDictWriter.save(classifier, file);
