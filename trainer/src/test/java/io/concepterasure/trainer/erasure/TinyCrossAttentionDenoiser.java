@@ -8,6 +8,7 @@ import ai.djl.nn.core.Linear;
 import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.ModuleList;
 import io.concepterasure.trainer.nn.Parameter;
+import io.concepterasure.trainer.nn.Tensors;
 import java.util.Random;
 
 /**
@@ -43,8 +44,8 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
     long h = sample.getShape().get(2);
     long w = sample.getShape().get(3);
     NDArray x = convIn.forward(sample);
-    NDArray freqs = timestep.getManager().arange(WIDTH / 2).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
-        .mul(-Math.log(10000) / (WIDTH / 2)).exp();
+    NDArray freqs = Tensors.mul(timestep.getManager().arange(WIDTH / 2).toType(ai.djl.ndarray.types.DataType.FLOAT32, false),
+        (float) (-Math.log(10000) / (WIDTH / 2))).exp();
     NDArray angles = timestep.reshape(b, 1).mul(freqs.reshape(1, WIDTH / 2));
     NDArray temb = timeLinear.forward(silu(angles.sin().concat(angles.cos(), 1)));
     x = x.add(temb.reshape(b, WIDTH, 1, 1));
@@ -126,7 +127,7 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
       NDArray q = Linear.linear(tokens, toQ.array()).singletonOrThrow();
       NDArray k = Linear.linear(context, toK.array()).singletonOrThrow();
       NDArray v = Linear.linear(context, toV.array()).singletonOrThrow();
-      NDArray weights = q.matMul(k.transpose(0, 2, 1)).div(Math.sqrt(WIDTH)).softmax(-1);
+      NDArray weights = q.matMul(k.transpose(0, 2, 1)).div(Tensors.scalar(q.getManager(), (float) Math.sqrt(WIDTH))).softmax(-1);
       return toOut.forward(weights.matMul(v));
     }
   }
