@@ -1,5 +1,6 @@
 package io.concepterasure.operator;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.concepterasure.operator.testing.KubeApiServerExtension;
@@ -63,7 +64,7 @@ class HelmChartTest {
     assertThat(chartPod.getContainers().get(0).getResources())
         .isEqualTo(manifestPod.getContainers().get(0).getResources());
 
-    client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+    client.namespaces().resource(new NamespaceBuilder()
         .withNewMetadata().withName(NAMESPACE).endMetadata().build()).serverSideApply();
     for (HasMetadata item : chart) {
       assertThat(client.resource(item).serverSideApply()).as(item.getKind()).isNotNull();

@@ -1,5 +1,7 @@
 package io.concepterasure.operator;
 
+import java.util.ArrayList;
+import java.util.function.Predicate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -330,7 +332,7 @@ class OperatorLifecycleTest {
 
   /** What kube-controller-manager's garbage collector does for objects whose owner is gone. */
   private void collectGarbage(String ownerUid) {
-    List<HasMetadata> candidates = new java.util.ArrayList<>();
+    List<HasMetadata> candidates = new ArrayList<>();
     candidates.addAll(client.batch().v1().jobs().inNamespace(namespace).list().getItems());
     candidates.addAll(client.pods().inNamespace(namespace).list().getItems());
     candidates.addAll(client.configMaps().inNamespace(namespace).list().getItems());
@@ -362,7 +364,7 @@ class OperatorLifecycleTest {
     return awaitStatus(name, e -> e.getStatus() != null && e.getStatus().getPhase() == phase);
   }
 
-  private ConceptErasure awaitStatus(String name, java.util.function.Predicate<ConceptErasure> test) {
+  private ConceptErasure awaitStatus(String name, Predicate<ConceptErasure> test) {
     return await().atMost(Duration.ofSeconds(30)).until(
         () -> client.resources(ConceptErasure.class).inNamespace(namespace).withName(name).get(), test::test);
   }

@@ -1,5 +1,6 @@
 package io.concepterasure.operator;
 
+import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -72,7 +73,7 @@ class OperatorProcessBenchmark {
       Files.writeString(Path.of("target", "benchmarks", "operator-process-200.txt"), report);
     } finally {
       operator.destroy();
-      if (!operator.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (!operator.waitFor(30, TimeUnit.SECONDS)) {
         operator.destroyForcibly().waitFor();
       }
     }

@@ -1,5 +1,6 @@
 package io.concepterasure.operator.status;
 
+import java.util.TreeMap;
 import static io.concepterasure.operator.job.TrainerContract.EXIT_INVALID_INPUT;
 import static io.concepterasure.operator.job.TrainerContract.EXIT_OOM_KILLED;
 
@@ -197,7 +198,7 @@ public final class TrainingStateMapper {
       }
       JsonNode metrics = node.get("metrics");
       if (metrics != null && metrics.isObject()) {
-        Map<String, Double> values = new java.util.TreeMap<>();
+        Map<String, Double> values = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = metrics.fields(); it.hasNext(); ) {
           Map.Entry<String, JsonNode> e = it.next();
           if (e.getValue().isNumber()) {

@@ -1,5 +1,6 @@
 package io.concepterasure.operator.e2e;
 
+import io.fabric8.kubernetes.api.model.Quantity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -67,8 +68,8 @@ class K3sEndToEndTest {
         sample.getSpec().setImage(System.getProperty("ce.e2e.trainer-image", settings.trainerImage()));
         TrainingResources noGpu = new TrainingResources();
         noGpu.setGpus(0);
-        noGpu.setMemory(new io.fabric8.kubernetes.api.model.Quantity("512Mi"));
-        noGpu.setCpu(new io.fabric8.kubernetes.api.model.Quantity("100m"));
+        noGpu.setMemory(new Quantity("512Mi"));
+        noGpu.setCpu(new Quantity("100m"));
         sample.getSpec().setResources(noGpu);
         client.resource(sample).create();
 

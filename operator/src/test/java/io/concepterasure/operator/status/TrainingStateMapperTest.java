@@ -1,5 +1,6 @@
 package io.concepterasure.operator.status;
 
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.concepterasure.api.v1alpha1.ConceptErasure;
@@ -205,7 +206,7 @@ class TrainingStateMapperTest {
 
   private static Pod unschedulable(Instant since) {
     Pod p = pod("Pending", null);
-    p.getStatus().setConditions(List.of(new io.fabric8.kubernetes.api.model.PodConditionBuilder()
+    p.getStatus().setConditions(List.of(new PodConditionBuilder()
         .withType("PodScheduled").withStatus("False").withReason("Unschedulable")
         .withMessage("0/4 nodes are available: 4 Insufficient nvidia.com/gpu.")
         .withLastTransitionTime(since.toString()).build()));

@@ -1,5 +1,9 @@
 package io.concepterasure.operator.testing;
 
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import java.time.temporal.ChronoUnit;
+import java.util.function.Consumer;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -138,11 +142,11 @@ public final class ClusterSimulator {
         });
   }
 
-  private Pod editPodStatus(Pod pod, java.util.function.Consumer<Pod> change) {
+  private Pod editPodStatus(Pod pod, Consumer<Pod> change) {
     return client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
         .editStatus(p -> {
           if (p.getStatus() == null) {
-            p.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+            p.setStatus(new PodStatus());
           }
           change.accept(p);
           return p;
@@ -154,13 +158,13 @@ public final class ClusterSimulator {
         .withLastProbeTime(now()).withLastTransitionTime(now()).build();
   }
 
-  private static io.fabric8.kubernetes.api.model.PodCondition condition(String type, String status, String reason,
+  private static PodCondition condition(String type, String status, String reason,
       String message, String since) {
     return new PodConditionBuilder().withType(type).withStatus(status).withReason(reason).withMessage(message)
         .withLastTransitionTime(since).build();
   }
 
   private static String now() {
-    return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
   }
 }

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.bench;
 
+import java.nio.file.Files;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -169,7 +170,7 @@ public final class UNetBenchmark implements AutoCloseable {
    * ({@code tools/bench/profile_summary.py} tabulates them by operator).
    */
   public void profile(Path dir) throws IOException {
-    java.nio.file.Files.createDirectories(dir);
+    Files.createDirectories(dir);
     JniUtils.startProfile(false, true, false);
     trainStep();
     JniUtils.stopProfile(dir.resolve("java-train.json").toString());

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.cli;
 
+import java.io.IOException;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -123,7 +124,7 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static long sampleSize(Path configJson) throws java.io.IOException {
+  private static long sampleSize(Path configJson) throws IOException {
     JsonNode size = JSON.readTree(configJson.toFile()).path("sample_size");
     if (size.isInt()) {
       return size.asInt();

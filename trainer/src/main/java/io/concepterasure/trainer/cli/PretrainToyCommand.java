@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.cli;
 
+import java.util.Comparator;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -152,7 +153,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
       return;
     }
     try (Stream<Path> walk = Files.walk(folder)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
     }

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.diffusion;
 
+import java.util.Arrays;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -169,7 +170,7 @@ public final class DiffusersModelLayout {
     List<String> stems = "transformers".equals(library)
         ? List.of("model") : "diffusers".equals(library)
         ? List.of("diffusion_pytorch_model") : List.of("diffusion_pytorch_model", "model");
-    List<String> variants = variant != null ? List.of(variant) : java.util.Arrays.asList(null, "fp16");
+    List<String> variants = variant != null ? List.of(variant) : Arrays.asList(null, "fp16");
     for (String v : variants) {
       for (String stem : stems) {
         for (String candidate : List.of(withVariant(stem + ".safetensors", v),

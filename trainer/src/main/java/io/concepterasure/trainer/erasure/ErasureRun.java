@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.erasure;
 
+import ai.djl.engine.Engine;
+import java.util.TreeMap;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -125,7 +127,7 @@ public final class ErasureRun {
       log.println("warning: method " + m.name + " has no alternative concept; concepts[].alternative is ignored");
     }
 
-    try (NDManager manager = NDManager.newBaseManager(ai.djl.engine.Engine.getInstance().defaultDevice());
+    try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
         StableDiffusionPipeline original = StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
@@ -304,8 +306,8 @@ public final class ErasureRun {
         for (int p = 0; p < prompts.size(); p++) {
           double change = 0;
           double ssim = 0;
-          Map<String, Integer> labelsBefore = new java.util.TreeMap<>();
-          Map<String, Integer> labelsAfter = new java.util.TreeMap<>();
+          Map<String, Integer> labelsBefore = new TreeMap<>();
+          Map<String, Integer> labelsAfter = new TreeMap<>();
           for (int s = 0; s < seeds.length; s++) {
             int i = p * seeds.length + s;
             tiles.add(beforeImages.get(i));

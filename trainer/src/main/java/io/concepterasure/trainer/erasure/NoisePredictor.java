@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.concepterasure.trainer.nn.Tensors;
@@ -32,7 +33,7 @@ public interface NoisePredictor {
   /** The timestep tensor a UNet takes: [batch] float32, all equal to {@code t}. */
   static NDArray timestep(NDManager manager, int t, long batch) {
     float[] values = new float[Math.toIntExact(batch)];
-    java.util.Arrays.fill(values, t);
+    Arrays.fill(values, t);
     return Tensors.create(manager, values);
   }
 }

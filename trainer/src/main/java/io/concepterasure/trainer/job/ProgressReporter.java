@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.job;
 
+import java.time.temporal.ChronoUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
@@ -152,7 +153,7 @@ public final class ProgressReporter implements AutoCloseable {
       double secondsPerIteration = elapsedMillis / 1000.0 / doneThisRun;
       p.put("secondsRemaining", Math.round(secondsPerIteration * (total - done)));
     }
-    p.put("updatedAt", now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+    p.put("updatedAt", now.truncatedTo(ChronoUnit.SECONDS).toString());
     return p;
   }
 

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.nn;
 
+import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -61,7 +62,7 @@ public final class GroupNorm extends Module {
       return y;
     }
     long[] channelShape = new long[shape.dimension() - 1];
-    java.util.Arrays.fill(channelShape, 1L);
+    Arrays.fill(channelShape, 1L);
     channelShape[0] = numChannels;
     Shape perChannel = new Shape(channelShape);
     return y.mul(weight.array().reshape(perChannel)).add(bias.array().reshape(perChannel));

@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.pipeline;
 
+import java.util.Arrays;
+import java.util.Collections;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -96,7 +98,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
 
   private static void expect(DiffusersModelLayout layout, String name, String... classes) throws IOException {
     String found = layout.component(name).className();
-    if (!java.util.Arrays.asList(classes).contains(found)) {
+    if (!Arrays.asList(classes).contains(found)) {
       throw new InvalidModelFolderException(layout.folder(),
           "component '" + name + "' must be " + String.join(" or ", classes) + ", found " + found);
     }
@@ -267,11 +269,11 @@ public final class StableDiffusionPipeline implements AutoCloseable {
       throw new IllegalArgumentException("at least one prompt and one seed are needed");
     }
     NDArray embeds = encodePrompts(manager, prompts);
-    NDArray negative = encodePrompts(manager, java.util.Collections.nCopies(prompts.size(), ""));
+    NDArray negative = encodePrompts(manager, Collections.nCopies(prompts.size(), ""));
     List<NDArray> bySeed = new ArrayList<>();
     for (long seed : seeds) {
       long[] same = new long[prompts.size()];
-      java.util.Arrays.fill(same, seed);
+      Arrays.fill(same, seed);
       NDArray start = initialLatents(manager, same, height, width);
       NDArray images = decode(denoise(embeds, negative, start, steps, guidance, null));
       bySeed.add(images);

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.storage;
 
+import java.util.Locale;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,7 +49,7 @@ public record StorageUri(Scheme scheme, String authority, String path, String re
       // A plain path, absolute or relative to the working directory.
       return new StorageUri(Scheme.FILE, "", Path.of(uri).toAbsolutePath().normalize().toString(), null);
     }
-    String scheme = m.group(1).toLowerCase(java.util.Locale.ROOT);
+    String scheme = m.group(1).toLowerCase(Locale.ROOT);
     String rest = m.group(2);
     switch (scheme) {
       case "s3": {

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.toy;
 
+import java.util.Map;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -108,7 +109,7 @@ public final class ShapeClassifier extends Module {
    */
   public void train(NDManager manager, ShapesDataset data, int steps, int batchSize, float learningRate,
       IntConsumer afterStep) {
-    java.util.Map<String, Parameter> parameters = namedParameters();
+    Map<String, Parameter> parameters = namedParameters();
     parameters.values().forEach(p -> p.array().setRequiresGradient(true));
     AdamOptimizer optimizer = new AdamOptimizer(parameters, learningRate);
     try {

@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.toy;
 
+import java.util.Arrays;
+import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -92,7 +94,7 @@ public final class ShapesDataset {
   }
 
   /** Samples as a batch [B, 3, 32, 32] scaled to [-1, 1], as diffusion models and the classifier take them. */
-  public static NDArray toBatch(NDManager manager, java.util.List<Sample> samples) {
+  public static NDArray toBatch(NDManager manager, List<Sample> samples) {
     int n = samples.size();
     int each = 3 * SIZE * SIZE;
     float[] values = new float[n * each];
@@ -115,7 +117,7 @@ public final class ShapesDataset {
   private static float[] background(Random random) {
     float level = random.nextFloat() * 0.2f;
     float[] pixels = new float[3 * SIZE * SIZE];
-    java.util.Arrays.fill(pixels, level);
+    Arrays.fill(pixels, level);
     return pixels;
   }
 

@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.toy;
 
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -214,10 +216,10 @@ public final class ToyPretraining {
     Map<String, Object> index = new LinkedHashMap<>();
     index.put("_class_name", "StableDiffusionPipeline");
     index.put("_diffusers_version", "0.42.1");
-    index.put("feature_extractor", java.util.Arrays.asList(null, null));
-    index.put("image_encoder", java.util.Arrays.asList(null, null));
+    index.put("feature_extractor", Arrays.asList(null, null));
+    index.put("image_encoder", Arrays.asList(null, null));
     index.put("requires_safety_checker", false);
-    index.put("safety_checker", java.util.Arrays.asList(null, null));
+    index.put("safety_checker", Arrays.asList(null, null));
     index.put("scheduler", List.of("diffusers", "DDIMScheduler"));
     index.put("text_encoder", List.of("transformers", "CLIPTextModel"));
     index.put("tokenizer", List.of("transformers", "CLIPTokenizer"));
@@ -308,7 +310,7 @@ public final class ToyPretraining {
       if (!Files.isRegularFile(source)) {
         throw new IOException("tokenizer folder " + from + " has no " + name);
       }
-      Files.copy(source, to.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(source, to.resolve(name), StandardCopyOption.REPLACE_EXISTING);
     }
   }
 }

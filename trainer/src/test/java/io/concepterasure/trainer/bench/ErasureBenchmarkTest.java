@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.bench;
 
+import io.concepterasure.trainer.toy.ShapesDataset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -67,7 +68,7 @@ class ErasureBenchmarkTest {
 
   @Test
   void onlyToyWorldPromptsCanBeJudged() {
-    assertThat(ErasureBenchmark.parse("a purple cross").shape()).isEqualTo(io.concepterasure.trainer.toy.ShapesDataset.ShapeKind.CROSS);
+    assertThat(ErasureBenchmark.parse("a purple cross").shape()).isEqualTo(ShapesDataset.ShapeKind.CROSS);
     assertThatThrownBy(() -> ErasureBenchmark.parse("a photo of a cat"))
         .hasMessage("'a photo of a cat' is not a toy-world prompt (\"a <colour> <shape>\")");
   }

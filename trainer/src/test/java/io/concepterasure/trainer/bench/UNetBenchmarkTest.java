@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.bench;
 
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -59,7 +61,7 @@ class UNetBenchmarkTest {
   void inputsFileMissingATensorIsNamed() throws Exception {
     Path file = tmp.resolve("inputs.safetensors");
     try (NDManager manager = NDManager.newBaseManager()) {
-      NDArray sample = manager.zeros(new ai.djl.ndarray.types.Shape(1, 4, 16, 16));
+      NDArray sample = manager.zeros(new Shape(1, 4, 16, 16));
       SafetensorsWriter.write(file, Map.of("sample", sample, "target", sample), Map.of());
       assertThatThrownBy(() -> UNetBenchmark.Inputs.read(file, manager))
           .isInstanceOf(IllegalArgumentException.class)
@@ -74,7 +76,7 @@ class UNetBenchmarkTest {
       UNet2DConditionModel unet = tinyUnet(manager);
       UNetBenchmark.Inputs good = UNetBenchmark.Inputs.random(unet.config(), 1, 16, manager, 2);
       UNetBenchmark.Inputs wrongContext = new UNetBenchmark.Inputs(good.sample(),
-          manager.zeros(new ai.djl.ndarray.types.Shape(1, 77, 768)), good.target(), good.timestep());
+          manager.zeros(new Shape(1, 77, 768)), good.target(), good.timestep());
       assertThatThrownBy(() -> new UNetBenchmark(unet, wrongContext, TrainableParameterSet.ALL, 1e-5f))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("encoder_hidden_states must be [1, tokens, 32]");
@@ -83,7 +85,7 @@ class UNetBenchmarkTest {
 
   @Test
   void medianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
-    assertThat(UNetBenchmark.median(java.util.List.of(4.0, 1.0, 3.0, 2.0))).isEqualTo(2.5);
-    assertThat(UNetBenchmark.median(java.util.List.of(5.0, 1.0, 3.0))).isEqualTo(3.0);
+    assertThat(UNetBenchmark.median(List.of(4.0, 1.0, 3.0, 2.0))).isEqualTo(2.5);
+    assertThat(UNetBenchmark.median(List.of(5.0, 1.0, 3.0))).isEqualTo(3.0);
   }
 }

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.cli;
 
+import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
@@ -220,7 +221,7 @@ class EraseCommandTest {
     Map<String, float[]> after = tensors(output.resolve(UNET_WEIGHTS));
     before.forEach((name, values) -> {
       boolean trained = name.contains("attn2.to_k.") || name.contains("attn2.to_v.");
-      assertThat(java.util.Arrays.equals(after.get(name), values)).as(name).isEqualTo(!trained);
+      assertThat(Arrays.equals(after.get(name), values)).as(name).isEqualTo(!trained);
     });
   }
 }

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import org.assertj.core.groups.Tuple;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -47,7 +48,7 @@ class ErasureRequestTest {
         """).withDefaults().validate();
     assertThat(request.model.uri).isEqualTo("/models/toy-shapes");
     assertThat(request.concepts).extracting(c -> c.erase, c -> c.alternative)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple("circle", "square"), org.assertj.core.groups.Tuple.tuple("cross", null));
+        .containsExactly(Tuple.tuple("circle", "square"), Tuple.tuple("cross", null));
     ErasureRequest.Method m = request.method;
     assertThat(m.name).isEqualTo("esd");
     assertThat(m.iterations).isEqualTo(12);

@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.erasure;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -152,8 +154,8 @@ class ErasureTrainerTest {
         if (i == 2) {
           try (NDManager owner = manager.newSubManager()) {
             TrainingStateFile.write(stateFile, t.state(owner));
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
           }
         }
         if (i == 4) {

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -39,8 +40,8 @@ class ImageSimilarityTest {
   void aConstantImageAgainstItselfShiftedByABrightnessStepIsBelowOne() {
     float[] a = new float[3 * 16 * 16];
     float[] b = new float[3 * 16 * 16];
-    java.util.Arrays.fill(a, 0.2f);
-    java.util.Arrays.fill(b, 0.6f);
+    Arrays.fill(a, 0.2f);
+    Arrays.fill(b, 0.6f);
     // Luminance term only: (2 * 0.2 * 0.6 + C1) / (0.04 + 0.36 + C1).
     double expected = (2 * 0.2 * 0.6 + 1e-4) / (0.04 + 0.36 + 1e-4);
     assertThat(ImageSimilarity.ssim(a, b, 16, 16)).isCloseTo(expected, within(1e-6));

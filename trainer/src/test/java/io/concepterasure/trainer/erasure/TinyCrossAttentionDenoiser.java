@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.erasure;
 
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -44,7 +46,7 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
     long h = sample.getShape().get(2);
     long w = sample.getShape().get(3);
     NDArray x = convIn.forward(sample);
-    NDArray freqs = Tensors.mul(timestep.getManager().arange(WIDTH / 2).toType(ai.djl.ndarray.types.DataType.FLOAT32, false),
+    NDArray freqs = Tensors.mul(timestep.getManager().arange(WIDTH / 2).toType(DataType.FLOAT32, false),
         (float) (-Math.log(10000) / (WIDTH / 2))).exp();
     NDArray angles = timestep.reshape(b, 1).mul(freqs.reshape(1, WIDTH / 2));
     NDArray temb = timeLinear.forward(silu(angles.sin().concat(angles.cos(), 1)));
@@ -57,7 +59,7 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
   }
 
   private static NDArray silu(NDArray x) {
-    return x.mul(ai.djl.nn.Activation.sigmoid(x));
+    return x.mul(Activation.sigmoid(x));
   }
 
   static Parameter init(NDManager manager, Random random, Shape shape, double scale) {

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.io;
 
+import java.util.LinkedHashMap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -107,7 +108,7 @@ class StateDictLoaderTest {
     Block other = new Block(2, 8); // conv1.weight is [8, 2, 3, 3]
     fill(other, 0);
     Path file = dir.resolve("diffusion_pytorch_model.safetensors");
-    Map<String, NDArray> tensors = new java.util.LinkedHashMap<>();
+    Map<String, NDArray> tensors = new LinkedHashMap<>();
     other.namedParameters().forEach((name, p) -> {
       if (!name.equals("norms.1.bias")) {
         tensors.put(name, p.array());
@@ -133,7 +134,7 @@ class StateDictLoaderTest {
     Block saved = new Block(1, 2);
     fill(saved, 0);
     Path file = dir.resolve("model.safetensors");
-    Map<String, NDArray> tensors = new java.util.LinkedHashMap<>();
+    Map<String, NDArray> tensors = new LinkedHashMap<>();
     saved.namedParameters().forEach((name, p) -> tensors.put(name, p.array()));
     tensors.put("position_ids", manager.arange(0, 77, 1, DataType.INT64));
     SafetensorsWriter.write(file, tensors, null);

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.job;
 
+import java.time.ZoneId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
@@ -61,7 +62,7 @@ class ProgressReporterTest {
     }
 
     @Override
-    public Clock withZone(java.time.ZoneId zone) {
+    public Clock withZone(ZoneId zone) {
       return this;
     }
 

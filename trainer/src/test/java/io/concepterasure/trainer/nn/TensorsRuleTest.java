@@ -1,5 +1,9 @@
 package io.concepterasure.trainer.nn;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.nio.ByteBuffer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,16 +86,16 @@ class TensorsRuleTest {
   @Test
   void aGradientThroughANumberSurvivesGarbageCollection() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      NDArray x = manager.ones(new ai.djl.ndarray.types.Shape(64));
+      NDArray x = manager.ones(new Shape(64));
       x.setRequiresGradient(true);
-      try (ai.djl.training.GradientCollector collector = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         NDArray y = Tensors.mul(x, 3f).sum();
         // What used to happen between forward and backward: a collection frees the number's
         // buffer, and new allocations of that size reuse the memory.
         for (int i = 0; i < 20; i++) {
           System.gc();
           for (int j = 0; j < 1000; j++) {
-            java.nio.ByteBuffer.allocateDirect(4).putFloat(0, Float.NaN);
+            ByteBuffer.allocateDirect(4).putFloat(0, Float.NaN);
           }
         }
         collector.backward(y);

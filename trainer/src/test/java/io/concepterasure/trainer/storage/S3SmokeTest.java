@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.storage;
 
+import java.util.Arrays;
+import org.reactivestreams.Subscription;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -86,7 +88,7 @@ class S3SmokeTest {
     RequestLog log = new RequestLog();
     try (S3ObjectStore store = store(log)) {
       S3ObjectStore.Source failingThirdPart = (offset, length) -> offset < 2 * PART
-          ? AsyncRequestBody.fromBytes(java.util.Arrays.copyOfRange(data, (int) offset, (int) (offset + length)))
+          ? AsyncRequestBody.fromBytes(Arrays.copyOfRange(data, (int) offset, (int) (offset + length)))
           : new FailingBody(length);
       assertThatThrownBy(() -> store.put("vae/diffusion_pytorch_model.safetensors", data.length, failingThirdPart))
           .isInstanceOf(StorageException.class)
@@ -118,7 +120,7 @@ class S3SmokeTest {
 
     @Override
     public void subscribe(Subscriber<? super ByteBuffer> s) {
-      s.onSubscribe(new org.reactivestreams.Subscription() {
+      s.onSubscribe(new Subscription() {
         private boolean done;
 
         @Override

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.text;
 
+import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -73,8 +74,8 @@ class ClipTokenizerParityTest {
       String prompt = t.get("prompt").asText();
       long[] expected = new ObjectMapper().convertValue(t.get(key), long[].class);
       long[] actual = padded ? tokenizer.encodePadded(prompt) : tokenizer.encode(prompt);
-      if (!java.util.Arrays.equals(actual, expected)) {
-        out.add(key + " of '" + prompt + "': " + java.util.Arrays.toString(actual));
+      if (!Arrays.equals(actual, expected)) {
+        out.add(key + " of '" + prompt + "': " + Arrays.toString(actual));
       }
     }
     return out;

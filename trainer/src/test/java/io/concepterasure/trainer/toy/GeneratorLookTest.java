@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.toy;
 
+import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -28,7 +29,7 @@ class GeneratorLookTest {
   @Test
   void shadingStaysWithinItsAmount() {
     float[] image = new float[3 * SIZE * SIZE];
-    java.util.Arrays.fill(image, 0.5f);
+    Arrays.fill(image, 0.5f);
     GeneratorLook.shade(image, SIZE, 0.2f, new Random(1));
     float min = 1;
     float max = 0;

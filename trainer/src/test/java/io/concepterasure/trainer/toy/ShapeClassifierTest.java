@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.toy;
 
+import ai.djl.ndarray.types.DataType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
@@ -31,7 +32,7 @@ class ShapeClassifierTest {
       Path file = dir.resolve("classifier.safetensors");
       StateDictWriter.save(classifier, file);
       ShapeClassifier loaded = new ShapeClassifier();
-      StateDictLoader.load(loaded, file, manager, ai.djl.ndarray.types.DataType.FLOAT32);
+      StateDictLoader.load(loaded, file, manager, DataType.FLOAT32);
       assertThat(loaded.heldOutAccuracy(manager, data, 200, 50)).isEqualTo(after);
     }
   }

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.diffusion.scheduler;
 
+import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -197,7 +198,7 @@ public final class DdimScheduler {
       values[i] = sqrt(oneMinus ? 1f - a : a);
     }
     long[] dims = new long[like.getShape().dimension()];
-    java.util.Arrays.fill(dims, 1);
+    Arrays.fill(dims, 1);
     dims[0] = batch;
     NDManager manager = like.getManager();
     return Tensors.create(manager, values, new Shape(dims)).toDevice(like.getDevice(), false);

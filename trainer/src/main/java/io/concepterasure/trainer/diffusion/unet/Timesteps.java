@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.diffusion.unet;
 
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
@@ -36,10 +38,10 @@ public final class Timesteps extends Module {
     NDArray arguments = timesteps.toType(DataType.FLOAT32, false).expandDims(1).mul(exponent.exp().expandDims(0));
     NDArray sin = arguments.sin();
     NDArray cos = arguments.cos();
-    NDArray emb = flipSinToCos ? NDArrays.concat(new ai.djl.ndarray.NDList(cos, sin), 1)
-        : NDArrays.concat(new ai.djl.ndarray.NDList(sin, cos), 1);
+    NDArray emb = flipSinToCos ? NDArrays.concat(new NDList(cos, sin), 1)
+        : NDArrays.concat(new NDList(sin, cos), 1);
     if (numChannels % 2 == 1) {
-      emb = emb.pad(new ai.djl.ndarray.types.Shape(0, 1), 0);
+      emb = emb.pad(new Shape(0, 1), 0);
     }
     return emb;
   }

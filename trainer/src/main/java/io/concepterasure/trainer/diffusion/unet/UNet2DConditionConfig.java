@@ -1,5 +1,7 @@
 package io.concepterasure.trainer.diffusion.unet;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.function.Predicate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -143,7 +145,7 @@ public record UNet2DConditionConfig(
     JsonNode root;
     try {
       root = JSON.readTree(json);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("UNet config is not valid JSON: " + e.getOriginalMessage(), e);
     }
     if (root == null || !root.isObject()) {
@@ -321,7 +323,7 @@ public record UNet2DConditionConfig(
 
     /** One value for every down block, or a list of one per down block. */
     <T> List<T> perBlock(String name, T defaultValue, int blocks,
-        java.util.function.Predicate<JsonNode> valid, Function<JsonNode, T> read) {
+        Predicate<JsonNode> valid, Function<JsonNode, T> read) {
       JsonNode node = get(name);
       if (node == null) {
         return Collections.nCopies(blocks, defaultValue);
@@ -336,7 +338,7 @@ public record UNet2DConditionConfig(
     }
 
     private static <T> List<T> list(String name, JsonNode node,
-        java.util.function.Predicate<JsonNode> valid, Function<JsonNode, T> read) {
+        Predicate<JsonNode> valid, Function<JsonNode, T> read) {
       if (!node.isArray()) {
         throw new IllegalArgumentException(name + ": expected a list but got " + node);
       }

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.diffusion.scheduler;
 
+import ai.djl.ndarray.types.Shape;
 import static io.concepterasure.trainer.ParityFixture.maxAbsDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -83,7 +84,7 @@ class DdimSchedulerParityTest {
   void stepBeforeSetTimestepsAndOutOfRangeStepsAreRejected() {
     DdimScheduler s = new DdimScheduler(DdimSchedulerConfig.defaults());
     try (NDManager m = NDManager.newBaseManager()) {
-      NDArray x = m.zeros(new ai.djl.ndarray.types.Shape(1, 4, 2, 2));
+      NDArray x = m.zeros(new Shape(1, 4, 2, 2));
       assertThatThrownBy(() -> s.step(x, 999, x)).hasMessageContaining("set_timesteps");
     }
     assertThatThrownBy(() -> s.setTimesteps(1001)).hasMessageContaining("num_train_timesteps=1000");

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.diffusion.unet;
 
+import ai.djl.ndarray.types.Shape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -100,7 +101,7 @@ class UNet2DConditionModelParityTest {
       String extra = "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.bias";
       tensors.remove(missing);
       tensors.put(misShaped, tensors.get(misShaped).reshape(-1));
-      tensors.put(extra, manager.zeros(new ai.djl.ndarray.types.Shape(32)));
+      tensors.put(extra, manager.zeros(new Shape(32)));
       Path broken = tmp.resolve("diffusion_pytorch_model.safetensors");
       SafetensorsWriter.write(broken, tensors, Map.of("format", "pt"));
 

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.diffusion.unet;
 
+import java.util.TreeMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.engine.Engine;
@@ -102,7 +103,7 @@ class UNet2DConditionModelTest {
           p.set(manager.randomNormal(0, 0.05f, p.shape(), DataType.FLOAT32));
         }
       });
-      Map<String, Parameter> attn2 = new java.util.TreeMap<>();
+      Map<String, Parameter> attn2 = new TreeMap<>();
       unet.namedParameters().forEach((name, p) -> {
         if (name.contains("attn2")) {
           attn2.put(name, p);
