@@ -33,8 +33,11 @@ class CommittedCrdTest {
       return List.of();
     }
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yml") || n.endsWith(".yaml"))
-          .sorted().toList();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".yml") || n.endsWith(".yaml"))
+          .sorted()
+          .toList();
     }
   }
 }

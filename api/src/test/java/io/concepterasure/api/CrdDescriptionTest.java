@@ -18,9 +18,11 @@ class CrdDescriptionTest {
 
   @Test
   void everyFieldOfSpecAndStatusHasADescription() throws IOException {
-    Path file = Path.of(System.getProperty("crd.generated"), "concepterasures.concepterasure.io-v1.yml");
-    CustomResourceDefinition crd = new KubernetesSerialization()
-        .unmarshal(Files.readString(file), CustomResourceDefinition.class);
+    Path file =
+        Path.of(System.getProperty("crd.generated"), "concepterasures.concepterasure.io-v1.yml");
+    CustomResourceDefinition crd =
+        new KubernetesSerialization()
+            .unmarshal(Files.readString(file), CustomResourceDefinition.class);
     JSONSchemaProps root = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema();
     List<String> missing = new ArrayList<>();
     for (String top : List.of("spec", "status")) {
@@ -37,7 +39,9 @@ class CrdDescriptionTest {
       missing.add(path);
     }
     // Kubernetes' own types (affinity, tolerations, imagePullSecrets) are described upstream.
-    if (path.endsWith(".affinity") || path.endsWith(".tolerations") || path.endsWith(".imagePullSecrets")) {
+    if (path.endsWith(".affinity")
+        || path.endsWith(".tolerations")
+        || path.endsWith(".imagePullSecrets")) {
       return;
     }
     if (props.getProperties() != null) {
@@ -45,9 +49,11 @@ class CrdDescriptionTest {
         walk(path + "." + e.getKey(), e.getValue(), missing);
       }
     }
-    if (props.getItems() != null && props.getItems().getSchema() != null
+    if (props.getItems() != null
+        && props.getItems().getSchema() != null
         && props.getItems().getSchema().getProperties() != null) {
-      for (Map.Entry<String, JSONSchemaProps> e : props.getItems().getSchema().getProperties().entrySet()) {
+      for (Map.Entry<String, JSONSchemaProps> e :
+          props.getItems().getSchema().getProperties().entrySet()) {
         walk(path + "[]." + e.getKey(), e.getValue(), missing);
       }
     }

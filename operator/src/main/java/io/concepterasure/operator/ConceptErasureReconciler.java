@@ -44,15 +44,20 @@ import org.jboss.logging.Logger;
  * (the aggregator) with an Event per transition.
  */
 @ControllerConfiguration(name = ConceptErasureReconciler.NAME)
-@Workflow(dependents = {
-    @Dependent(name = "request", type = TrainerConfigMapDependentResource.class),
-    @Dependent(name = "service-account", type = TrainerServiceAccountDependentResource.class),
-    @Dependent(name = "role", type = TrainerRoleDependentResource.class),
-    @Dependent(name = "role-binding", type = TrainerRoleBindingDependentResource.class,
-        dependsOn = {"role", "service-account"}),
-    @Dependent(name = "job", type = TrainingJobDependentResource.class,
-        dependsOn = {"request", "role-binding"})
-})
+@Workflow(
+    dependents = {
+      @Dependent(name = "request", type = TrainerConfigMapDependentResource.class),
+      @Dependent(name = "service-account", type = TrainerServiceAccountDependentResource.class),
+      @Dependent(name = "role", type = TrainerRoleDependentResource.class),
+      @Dependent(
+          name = "role-binding",
+          type = TrainerRoleBindingDependentResource.class,
+          dependsOn = {"role", "service-account"}),
+      @Dependent(
+          name = "job",
+          type = TrainingJobDependentResource.class,
+          dependsOn = {"request", "role-binding"})
+    })
 public class ConceptErasureReconciler implements Reconciler<ConceptErasure> {
   public static final String NAME = "concepterasure";
   private static final Logger LOG = Logger.getLogger(ConceptErasureReconciler.class);
@@ -66,21 +71,26 @@ public class ConceptErasureReconciler implements Reconciler<ConceptErasure> {
   }
 
   @Override
-  public List<EventSource<?, ConceptErasure>> prepareEventSources(EventSourceContext<ConceptErasure> context) {
+  public List<EventSource<?, ConceptErasure>> prepareEventSources(
+      EventSourceContext<ConceptErasure> context) {
     // Pods are made by the Job controller, not by us: they carry the resource's name as a label.
-    var pods = InformerEventSourceConfiguration.from(Pod.class, ConceptErasure.class)
-        .withName("pods")
-        .withLabelSelector(ErasureLabels.MANAGED_SELECTOR)
-        .withSecondaryToPrimaryMapper(pod -> Optional.ofNullable(pod.getMetadata().getLabels())
-            .map(l -> l.get(ErasureLabels.ERASURE))
-            .map(name -> Set.of(new ResourceID(name, pod.getMetadata().getNamespace())))
-            .orElse(Set.of()))
-        .build();
+    var pods =
+        InformerEventSourceConfiguration.from(Pod.class, ConceptErasure.class)
+            .withName("pods")
+            .withLabelSelector(ErasureLabels.MANAGED_SELECTOR)
+            .withSecondaryToPrimaryMapper(
+                pod ->
+                    Optional.ofNullable(pod.getMetadata().getLabels())
+                        .map(l -> l.get(ErasureLabels.ERASURE))
+                        .map(name -> Set.of(new ResourceID(name, pod.getMetadata().getNamespace())))
+                        .orElse(Set.of()))
+            .build();
     return List.of(new InformerEventSource<>(pods, context));
   }
 
   @Override
-  public UpdateControl<ConceptErasure> reconcile(ConceptErasure erasure, Context<ConceptErasure> context) {
+  public UpdateControl<ConceptErasure> reconcile(
+      ConceptErasure erasure, Context<ConceptErasure> context) {
     metrics.watch(context.getPrimaryCache());
     metrics.reconciled();
     ConceptErasureStatus previous = erasure.getStatus();
@@ -90,29 +100,45 @@ public class ConceptErasureReconciler implements Reconciler<ConceptErasure> {
     Instant now = Instant.now();
     List<String> problems = ConceptErasureValidator.validate(erasure);
     Optional<Job> job = context.getSecondaryResource(Job.class);
-    Optional<Pod> pod = context.getSecondaryResourcesAsStream(Pod.class)
-        .max(Comparator.comparing((Pod p) -> Optional.ofNullable(p.getMetadata().getCreationTimestamp()).orElse(""))
-            .thenComparing(p -> p.getMetadata().getName()));
+    Optional<Pod> pod =
+        context
+            .getSecondaryResourcesAsStream(Pod.class)
+            .max(
+                Comparator.comparing(
+                        (Pod p) ->
+                            Optional.ofNullable(p.getMetadata().getCreationTimestamp()).orElse(""))
+                    .thenComparing(p -> p.getMetadata().getName()));
     TrainingState state = mapper.map(erasure, problems, job, pod, now);
 
     if (state.stopJob() && job.isPresent()) {
-      LOG.infof("Deleting Job %s of %s/%s: %s", job.get().getMetadata().getName(),
-          erasure.getMetadata().getNamespace(), erasure.getMetadata().getName(), state.failure().getReason());
-      context.getClient().resource(job.get()).withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+      LOG.infof(
+          "Deleting Job %s of %s/%s: %s",
+          job.get().getMetadata().getName(),
+          erasure.getMetadata().getNamespace(),
+          erasure.getMetadata().getName(),
+          state.failure().getReason());
+      context
+          .getClient()
+          .resource(job.get())
+          .withPropagationPolicy(DeletionPropagation.BACKGROUND)
+          .delete();
     }
 
-    ConceptErasureStatus next = ConceptErasureStatusAggregator.next(erasure, state,
-        job.map(j -> j.getMetadata().getName()).orElse(null), now);
-    for (ConceptErasureStatusAggregator.Transition t : ConceptErasureStatusAggregator.transitions(previous, next)) {
+    ConceptErasureStatus next =
+        ConceptErasureStatusAggregator.next(
+            erasure, state, job.map(j -> j.getMetadata().getName()).orElse(null), now);
+    for (ConceptErasureStatusAggregator.Transition t :
+        ConceptErasureStatusAggregator.transitions(previous, next)) {
       EventRecorder.record(context.getClient(), erasure, t.reason(), t.message());
     }
     if (next.getPhase().isTerminal()) {
       metrics.finished(next);
     }
 
-    UpdateControl<ConceptErasure> control = ConceptErasureStatusAggregator.differs(previous, next)
-        ? UpdateControl.patchStatus(statusPatch(erasure, next))
-        : UpdateControl.noUpdate();
+    UpdateControl<ConceptErasure> control =
+        ConceptErasureStatusAggregator.differs(previous, next)
+            ? UpdateControl.patchStatus(statusPatch(erasure, next))
+            : UpdateControl.noUpdate();
     if (state.recheckAfter() != null) {
       control.rescheduleAfter(state.recheckAfter());
     }
@@ -120,10 +146,13 @@ public class ConceptErasureReconciler implements Reconciler<ConceptErasure> {
   }
 
   @Override
-  public ErrorStatusUpdateControl<ConceptErasure> updateErrorStatus(ConceptErasure erasure,
-      Context<ConceptErasure> context, Exception e) {
+  public ErrorStatusUpdateControl<ConceptErasure> updateErrorStatus(
+      ConceptErasure erasure, Context<ConceptErasure> context, Exception e) {
     metrics.failedReconciliation();
-    LOG.warnf(e, "Reconciling %s/%s failed; retrying", erasure.getMetadata().getNamespace(),
+    LOG.warnf(
+        e,
+        "Reconciling %s/%s failed; retrying",
+        erasure.getMetadata().getNamespace(),
         erasure.getMetadata().getName());
     if (erasure.getStatus() == null || erasure.getStatus().getPhase() == null) {
       // Never leave a resource with an empty status while its objects cannot be made.
@@ -138,10 +167,11 @@ public class ConceptErasureReconciler implements Reconciler<ConceptErasure> {
   /** A fresh object with only name, namespace and status: server-side apply owns no other field. */
   private static ConceptErasure statusPatch(ConceptErasure erasure, ConceptErasureStatus status) {
     ConceptErasure patch = new ConceptErasure();
-    patch.setMetadata(new ObjectMetaBuilder()
-        .withName(erasure.getMetadata().getName())
-        .withNamespace(erasure.getMetadata().getNamespace())
-        .build());
+    patch.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(erasure.getMetadata().getName())
+            .withNamespace(erasure.getMetadata().getNamespace())
+            .build());
     patch.setStatus(status);
     return patch;
   }

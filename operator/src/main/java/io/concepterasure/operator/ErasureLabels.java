@@ -13,14 +13,15 @@ public final class ErasureLabels {
   public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + MANAGED_BY_VALUE;
   public static final String NAME = "app.kubernetes.io/name";
   public static final String INSTANCE = "app.kubernetes.io/instance";
+
   /** Carries the owning resource's name; maps pods (made by the Job controller) back to it. */
   public static final String ERASURE = "concepterasure.io/erasure";
+
   public static final String SPEC_HASH = "concepterasure.io/spec-hash";
   public static final String KUEUE_QUEUE_NAME = "kueue.x-k8s.io/queue-name";
   public static final String TRAINER_CONTAINER = "trainer";
 
-  private ErasureLabels() {
-  }
+  private ErasureLabels() {}
 
   public static Map<String, String> of(ConceptErasure erasure, String component) {
     Map<String, String> labels = new LinkedHashMap<>();

@@ -1,10 +1,10 @@
 package io.concepterasure.operator;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.concepterasure.operator.testing.KubeApiServerExtension;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -28,8 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * objects with the same privileges as manifests/, and the API server accepts them.
  */
 class HelmChartTest {
-  @RegisterExtension
-  static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
+  @RegisterExtension static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
   static final Path REPO = Path.of(System.getProperty("repo.root", ".."));
   static final Path CHART = REPO.resolve("charts/concept-erasure-operator");
   static final String NAMESPACE = "concept-erasure-system";
@@ -43,16 +42,21 @@ class HelmChartTest {
   @Test
   void chartInstallsWhatTheManifestsInstallWithTheSamePrivileges() throws Exception {
     KubernetesClient client = API_SERVER.client();
-    List<HasMetadata> chart = client.load(new ByteArrayInputStream(
-        helm("template", "concept-erasure", CHART.toString(), "--namespace", NAMESPACE)
-            .getBytes(StandardCharsets.UTF_8))).items();
+    List<HasMetadata> chart =
+        client
+            .load(
+                new ByteArrayInputStream(
+                    helm("template", "concept-erasure", CHART.toString(), "--namespace", NAMESPACE)
+                        .getBytes(StandardCharsets.UTF_8)))
+            .items();
     List<HasMetadata> manifests = new ArrayList<>();
     for (String file : List.of("rbac.yaml", "operator.yaml")) {
       manifests.addAll(load(client, REPO.resolve("manifests").resolve(file)));
     }
 
     assertThat(kindsAndNames(chart)).isEqualTo(kindsAndNames(manifests));
-    assertThat(one(chart, ClusterRole.class).getRules()).isEqualTo(one(manifests, ClusterRole.class).getRules());
+    assertThat(one(chart, ClusterRole.class).getRules())
+        .isEqualTo(one(manifests, ClusterRole.class).getRules());
     assertThat(one(chart, Role.class).getRules()).isEqualTo(one(manifests, Role.class).getRules());
     var chartPod = one(chart, Deployment.class).getSpec().getTemplate().getSpec();
     var manifestPod = one(manifests, Deployment.class).getSpec().getTemplate().getSpec();
@@ -64,8 +68,11 @@ class HelmChartTest {
     assertThat(chartPod.getContainers().get(0).getResources())
         .isEqualTo(manifestPod.getContainers().get(0).getResources());
 
-    client.namespaces().resource(new NamespaceBuilder()
-        .withNewMetadata().withName(NAMESPACE).endMetadata().build()).serverSideApply();
+    client
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .serverSideApply();
     for (HasMetadata item : chart) {
       assertThat(client.resource(item).serverSideApply()).as(item.getKind()).isNotNull();
     }
@@ -73,18 +80,40 @@ class HelmChartTest {
 
   @Test
   void watchedNamespacesReachTheOperator() throws Exception {
-    List<HasMetadata> chart = API_SERVER.client().load(new ByteArrayInputStream(helm("template", "concept-erasure",
-        CHART.toString(), "--namespace", NAMESPACE, "--set", "watchNamespaces={team-a,team-b}")
-        .getBytes(StandardCharsets.UTF_8))).items();
-    assertThat(one(chart, Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
-        .anySatisfy(e -> {
-          assertThat(e.getName()).isEqualTo("QUARKUS_OPERATOR_SDK_NAMESPACES");
-          assertThat(e.getValue()).isEqualTo("team-a,team-b");
-        });
+    List<HasMetadata> chart =
+        API_SERVER
+            .client()
+            .load(
+                new ByteArrayInputStream(
+                    helm(
+                            "template",
+                            "concept-erasure",
+                            CHART.toString(),
+                            "--namespace",
+                            NAMESPACE,
+                            "--set",
+                            "watchNamespaces={team-a,team-b}")
+                        .getBytes(StandardCharsets.UTF_8)))
+            .items();
+    assertThat(
+            one(chart, Deployment.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("QUARKUS_OPERATOR_SDK_NAMESPACES");
+              assertThat(e.getValue()).isEqualTo("team-a,team-b");
+            });
   }
 
   private static Set<String> kindsAndNames(List<HasMetadata> items) {
-    return items.stream().map(i -> i.getKind() + "/" + i.getMetadata().getName()).collect(Collectors.toSet());
+    return items.stream()
+        .map(i -> i.getKind() + "/" + i.getMetadata().getName())
+        .collect(Collectors.toSet());
   }
 
   private static <T extends HasMetadata> T one(List<HasMetadata> items, Class<T> type) {

@@ -23,14 +23,13 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packaged wiring: QOSDK runs the reconciler as a CDI bean with the configured settings, and the
- * application serves health probes and Prometheus metrics, against a real kube-apiserver.
+ * The packaged wiring: QOSDK runs the reconciler as a CDI bean with the configured settings, and
+ * the application serves health probes and Prometheus metrics, against a real kube-apiserver.
  */
 @QuarkusTest
 @QuarkusTestResource(value = KubeApiServerTestResource.class, restrictToAnnotatedClass = true)
 class OperatorApplicationTest {
-  @Inject
-  KubernetesClient client;
+  @Inject KubernetesClient client;
 
   @TestHTTPResource("/q/health/ready")
   URL ready;
@@ -43,29 +42,44 @@ class OperatorApplicationTest {
 
   @Test
   void reconcilesWithTheConfiguredImageAndServesProbesAndMetrics() throws Exception {
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("app").endMetadata().build())
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName("app").endMetadata().build())
         .create();
     client.resource(Samples.nudity("app", "wired")).create();
 
-    Job job = await().atMost(Duration.ofSeconds(60))
-        .until(() -> client.batch().v1().jobs().inNamespace("app").withName("wired-erasure").get(), j -> j != null);
+    Job job =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> client.batch().v1().jobs().inNamespace("app").withName("wired-erasure").get(),
+                j -> j != null);
     // application.properties in src/test/resources sets this image: config reaches the dependent.
     assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
         .isEqualTo("registry.example/concepterasure/trainer:from-config");
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      ConceptErasure e = client.resources(ConceptErasure.class).inNamespace("app").withName("wired").get();
-      return e.getStatus() != null && e.getStatus().getPhase() == Phase.PENDING && e.getStatus().getJobName() != null;
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              ConceptErasure e =
+                  client.resources(ConceptErasure.class).inNamespace("app").withName("wired").get();
+              return e.getStatus() != null
+                  && e.getStatus().getPhase() == Phase.PENDING
+                  && e.getStatus().getJobName() != null;
+            });
 
     HttpClient http = HttpClient.newHttpClient();
     await().atMost(Duration.ofSeconds(30)).until(() -> get(http, ready).statusCode() == 200);
     assertThat(get(http, live).statusCode()).isEqualTo(200);
     String scraped = get(http, metrics).body();
-    assertThat(scraped).contains("concepterasure_reconciliations_total")
+    assertThat(scraped)
+        .contains("concepterasure_reconciliations_total")
         .contains("concepterasure_resources{phase=\"Pending\"} 1.0");
   }
 
   private static HttpResponse<String> get(HttpClient http, URL url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url.toString())).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

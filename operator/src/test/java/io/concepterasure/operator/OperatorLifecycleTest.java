@@ -1,7 +1,5 @@
 package io.concepterasure.operator;
 
-import java.util.ArrayList;
-import java.util.function.Predicate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,8 +25,10 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -41,8 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the garbage collector by deleting what owner references name.
  */
 class OperatorLifecycleTest {
-  @RegisterExtension
-  static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
+  @RegisterExtension static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
   static final Duration IMAGE_PULL_LIMIT = Duration.ofSeconds(4);
   private static OperatorHarness operator;
 
@@ -52,7 +51,9 @@ class OperatorLifecycleTest {
 
   @BeforeAll
   static void startOperator() {
-    operator = OperatorHarness.start(API_SERVER, TestSettings.defaults().withImagePullFailureTimeout(IMAGE_PULL_LIMIT));
+    operator =
+        OperatorHarness.start(
+            API_SERVER, TestSettings.defaults().withImagePullFailureTimeout(IMAGE_PULL_LIMIT));
   }
 
   @AfterAll
@@ -73,56 +74,82 @@ class OperatorLifecycleTest {
     Job job = awaitJob("nudity");
 
     assertThat(job.getMetadata().getName()).isEqualTo("nudity-erasure");
-    assertThat(job.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "concept-erasure-operator")
+    assertThat(job.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "concept-erasure-operator")
         .containsEntry("concepterasure.io/erasure", "nudity");
     assertThat(job.getMetadata().getAnnotations()).containsKey("concepterasure.io/spec-hash");
     assertThat(job.getSpec().getBackoffLimit()).isEqualTo(2);
     assertThat(job.getSpec().getSuspend()).isFalse();
-    assertThat(job.getSpec().getPodFailurePolicy().getRules().get(0).getOnExitCodes().getValues()).containsExactly(2);
+    assertThat(job.getSpec().getPodFailurePolicy().getRules().get(0).getOnExitCodes().getValues())
+        .containsExactly(2);
     var pod = job.getSpec().getTemplate().getSpec();
     assertThat(pod.getRestartPolicy()).isEqualTo("Never");
     assertThat(pod.getServiceAccountName()).isEqualTo("nudity-trainer");
     var trainer = pod.getContainers().get(0);
     assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerImage());
-    assertThat(trainer.getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"));
+    assertThat(trainer.getResources().getLimits())
+        .containsEntry("nvidia.com/gpu", new Quantity("1"));
     assertThat(trainer.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(trainer.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(trainer.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
     // Credentials only by reference: a Secret volume, no value anywhere in the Job.
-    assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null)
-        .extracting(v -> v.getSecret().getSecretName()).containsOnly("s3-credentials");
-    assertThat(trainer.getEnv()).allSatisfy(e -> assertThat(e.getValueFrom() == null
-        || e.getValueFrom().getSecretKeyRef() == null).isTrue());
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .extracting(v -> v.getSecret().getSecretName())
+        .containsOnly("s3-credentials");
+    assertThat(trainer.getEnv())
+        .allSatisfy(
+            e ->
+                assertThat(e.getValueFrom() == null || e.getValueFrom().getSecretKeyRef() == null)
+                    .isTrue());
 
     ConfigMap request = client.configMaps().inNamespace(namespace).withName("nudity-request").get();
-    assertThat(request.getData().get("request.yaml")).contains("erase: \"nudity\"").contains("s3://models/stable-diffusion-v1-4");
+    assertThat(request.getData().get("request.yaml"))
+        .contains("erase: \"nudity\"")
+        .contains("s3://models/stable-diffusion-v1-4");
     Role role = client.rbac().roles().inNamespace(namespace).withName("nudity-trainer").get();
-    assertThat(role.getRules()).hasSize(2).allSatisfy(r -> {
-      assertThat(r.getApiGroups()).containsExactly("concepterasure.io");
-      assertThat(r.getResourceNames()).containsExactly("nudity");
-    });
+    assertThat(role.getRules())
+        .hasSize(2)
+        .allSatisfy(
+            r -> {
+              assertThat(r.getApiGroups()).containsExactly("concepterasure.io");
+              assertThat(r.getResourceNames()).containsExactly("nudity");
+            });
     assertThat(role.getRules().get(0).getResources()).containsExactly("concepterasures");
     assertThat(role.getRules().get(0).getVerbs()).containsExactly("get");
     assertThat(role.getRules().get(1).getResources()).containsExactly("concepterasures/status");
     assertThat(role.getRules().get(1).getVerbs()).containsExactlyInAnyOrder("get", "patch");
-    RoleBinding binding = client.rbac().roleBindings().inNamespace(namespace).withName("nudity-trainer").get();
-    assertThat(binding.getSubjects()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("nudity-trainer"));
-    ServiceAccount account = client.serviceAccounts().inNamespace(namespace).withName("nudity-trainer").get();
+    RoleBinding binding =
+        client.rbac().roleBindings().inNamespace(namespace).withName("nudity-trainer").get();
+    assertThat(binding.getSubjects())
+        .singleElement()
+        .satisfies(s -> assertThat(s.getName()).isEqualTo("nudity-trainer"));
+    ServiceAccount account =
+        client.serviceAccounts().inNamespace(namespace).withName("nudity-trainer").get();
     for (HasMetadata owned : List.of(job, request, role, binding, account)) {
       assertOwnedBy(owned, erasure);
     }
 
-    ConceptErasure status = awaitStatus("nudity", s -> s.getStatus() != null && "nudity-erasure".equals(s.getStatus().getJobName()));
+    ConceptErasure status =
+        awaitStatus(
+            "nudity",
+            s -> s.getStatus() != null && "nudity-erasure".equals(s.getStatus().getJobName()));
     assertThat(status.getStatus().getPhase()).isEqualTo(Phase.PENDING);
     awaitEvent("nudity", "JobCreated");
 
     // GitOps applies the same manifest again: nothing changes, no second Job.
     ConceptErasure again = client.resource(Samples.nudity(namespace, "nudity")).serverSideApply();
-    assertThat(again.getMetadata().getGeneration()).isEqualTo(erasure.getMetadata().getGeneration());
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).hasSize(1));
+    assertThat(again.getMetadata().getGeneration())
+        .isEqualTo(erasure.getMetadata().getGeneration());
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems())
+                    .hasSize(1));
   }
 
   @Test
@@ -133,18 +160,32 @@ class OperatorLifecycleTest {
     cluster.podRunning(pod);
     ConceptErasure running = awaitPhase("ok", Phase.RUNNING);
     assertThat(running.getStatus().getStartTime()).isNotNull();
-    assertThat(condition(running, "Running")).satisfies(c -> assertThat(c.getStatus()).isEqualTo("True"));
+    assertThat(condition(running, "Running"))
+        .satisfies(c -> assertThat(c.getStatus()).isEqualTo("True"));
 
-    // The trainer reports progress through its own ServiceAccount; the operator never overwrites it.
-    client.resources(ConceptErasure.class).inNamespace(namespace).withName("ok").subresource("status")
-        .patch(PatchContext.of(PatchType.JSON_MERGE),
+    // The trainer reports progress through its own ServiceAccount; the operator never overwrites
+    // it.
+    client
+        .resources(ConceptErasure.class)
+        .inNamespace(namespace)
+        .withName("ok")
+        .subresource("status")
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
             "{\"status\":{\"progress\":{\"iteration\":200,\"totalIterations\":400,\"percent\":50,\"loss\":0.012}}}");
-    cluster.podTerminated(pod, 0, "Completed", "{\"outputUri\":\"s3://erased-models/ok/model\","
-        + "\"erasureJsonSha256\":\"" + "ab".repeat(32) + "\",\"metrics\":{\"finalLoss\":0.004,\"unrelatedSsim\":0.91}}");
+    cluster.podTerminated(
+        pod,
+        0,
+        "Completed",
+        "{\"outputUri\":\"s3://erased-models/ok/model\","
+            + "\"erasureJsonSha256\":\""
+            + "ab".repeat(32)
+            + "\",\"metrics\":{\"finalLoss\":0.004,\"unrelatedSsim\":0.91}}");
     cluster.jobSucceeded(job);
 
     ConceptErasure done = awaitPhase("ok", Phase.SUCCEEDED);
-    assertThat(done.getStatus().getResult().getOutputUri()).isEqualTo("s3://erased-models/ok/model");
+    assertThat(done.getStatus().getResult().getOutputUri())
+        .isEqualTo("s3://erased-models/ok/model");
     assertThat(done.getStatus().getResult().getErasureJsonSha256()).isEqualTo("ab".repeat(32));
     assertThat(done.getStatus().getResult().getMetrics()).containsEntry("unrelatedSsim", 0.91);
     assertThat(done.getStatus().getProgress().getPercent()).isEqualTo(50);
@@ -153,7 +194,9 @@ class OperatorLifecycleTest {
     assertThat(condition(done, "Running").getStatus()).isEqualTo("False");
     awaitEvent("ok", "Succeeded");
     // Events mark transitions: the many status writes above made one Running event, not one each.
-    assertThat(events("ok", "Running")).singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(1));
+    assertThat(events("ok", "Running"))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getCount()).isEqualTo(1));
   }
 
   @Test
@@ -185,7 +228,8 @@ class OperatorLifecycleTest {
 
     ConceptErasure failed = awaitPhase("slow", Phase.FAILED);
     assertThat(failed.getStatus().getFailure().getReason()).isEqualTo("DeadlineExceeded");
-    assertThat(failed.getStatus().getFailure().getMessage()).contains("longer than specified deadline");
+    assertThat(failed.getStatus().getFailure().getMessage())
+        .contains("longer than specified deadline");
   }
 
   @Test
@@ -193,8 +237,12 @@ class OperatorLifecycleTest {
     client.resource(Samples.nudity(namespace, "bad-input")).create();
     Job job = awaitJob("bad-input");
     Pod pod = cluster.createPod(job);
-    cluster.podTerminated(pod, 2, "Error", "model s3://models/stable-diffusion-v1-4 has no unet/ folder");
-    cluster.jobFailed(job, "PodFailurePolicy", "Container trainer for pod exited with code 2 matching FailJob rule");
+    cluster.podTerminated(
+        pod, 2, "Error", "model s3://models/stable-diffusion-v1-4 has no unet/ folder");
+    cluster.jobFailed(
+        job,
+        "PodFailurePolicy",
+        "Container trainer for pod exited with code 2 matching FailJob rule");
 
     ConceptErasure failed = awaitPhase("bad-input", Phase.FAILED);
     assertThat(failed.getStatus().getFailure().getReason()).isEqualTo("InvalidInput");
@@ -207,9 +255,13 @@ class OperatorLifecycleTest {
     client.resource(Samples.nudity(namespace, "pull")).create();
     Job job = awaitJob("pull");
     Pod pod = cluster.createPod(job);
-    cluster.podWaiting(pod, "ImagePullBackOff", "Back-off pulling image \"registry.example/concepterasure/trainer:test\"");
+    cluster.podWaiting(
+        pod,
+        "ImagePullBackOff",
+        "Back-off pulling image \"registry.example/concepterasure/trainer:test\"");
 
-    ConceptErasure stalled = awaitStatus("pull", e -> e.getStatus() != null && hasTrue(e, "Stalled"));
+    ConceptErasure stalled =
+        awaitStatus("pull", e -> e.getStatus() != null && hasTrue(e, "Stalled"));
     assertThat(stalled.getStatus().getPhase()).isEqualTo(Phase.PENDING);
     assertThat(condition(stalled, "Stalled").getReason()).isEqualTo("ImagePullBackOff");
     awaitEvent("pull", "ImagePullBackOff");
@@ -217,13 +269,32 @@ class OperatorLifecycleTest {
     // No further event arrives: the operator rechecks by itself when the limit runs out.
     ConceptErasure failed = awaitPhase("pull", Phase.FAILED);
     assertThat(failed.getStatus().getFailure().getReason()).isEqualTo("ImagePullBackOff");
-    assertThat(Duration.between(Instant.parse(condition(stalled, "Stalled").getLastTransitionTime()),
-        Instant.parse(failed.getStatus().getCompletionTime()))).isGreaterThanOrEqualTo(IMAGE_PULL_LIMIT.minusSeconds(1));
+    assertThat(
+            Duration.between(
+                Instant.parse(condition(stalled, "Stalled").getLastTransitionTime()),
+                Instant.parse(failed.getStatus().getCompletionTime())))
+        .isGreaterThanOrEqualTo(IMAGE_PULL_LIMIT.minusSeconds(1));
     // It gave up on the Job, and never makes another one for this request.
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-        assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("pull-erasure").get()).isNull());
-    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .batch()
+                            .v1()
+                            .jobs()
+                            .inNamespace(namespace)
+                            .withName("pull-erasure")
+                            .get())
+                    .isNull());
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems())
+                    .isEmpty());
   }
 
   @Test
@@ -234,7 +305,8 @@ class OperatorLifecycleTest {
     String scheduler = "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.";
     cluster.podUnschedulable(pod, scheduler, Instant.now().minus(Duration.ofMinutes(5)));
 
-    ConceptErasure pending = awaitStatus("nogpu", e -> e.getStatus() != null && hasTrue(e, "Unschedulable"));
+    ConceptErasure pending =
+        awaitStatus("nogpu", e -> e.getStatus() != null && hasTrue(e, "Unschedulable"));
     assertThat(pending.getStatus().getPhase()).isEqualTo(Phase.PENDING);
     assertThat(condition(pending, "Unschedulable").getMessage()).contains(scheduler);
     awaitEvent("nogpu", "Unschedulable");
@@ -248,7 +320,8 @@ class OperatorLifecycleTest {
 
     ConceptErasure failed = awaitPhase("same-uri", Phase.FAILED);
     assertThat(failed.getStatus().getFailure().getReason()).isEqualTo("InvalidSpec");
-    assertThat(failed.getStatus().getFailure().getMessage()).contains("spec.output.uri must differ from spec.model.uri");
+    assertThat(failed.getStatus().getFailure().getMessage())
+        .contains("spec.output.uri must differ from spec.model.uri");
     Event event = awaitEvent("same-uri", "InvalidSpec");
     assertThat(event.getType()).isEqualTo("Warning");
     assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
@@ -260,14 +333,38 @@ class OperatorLifecycleTest {
     awaitJob("pause");
     setSuspend("pause", true);
     awaitPhase("pause", Phase.SUSPENDED);
-    await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.TRUE.equals(
-        client.batch().v1().jobs().inNamespace(namespace).withName("pause-erasure").get().getSpec().getSuspend()));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                Boolean.TRUE.equals(
+                    client
+                        .batch()
+                        .v1()
+                        .jobs()
+                        .inNamespace(namespace)
+                        .withName("pause-erasure")
+                        .get()
+                        .getSpec()
+                        .getSuspend()));
     awaitEvent("pause", "Suspended");
 
     setSuspend("pause", false);
     awaitPhase("pause", Phase.PENDING);
-    await().atMost(Duration.ofSeconds(20)).until(() -> Boolean.FALSE.equals(
-        client.batch().v1().jobs().inNamespace(namespace).withName("pause-erasure").get().getSpec().getSuspend()));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                Boolean.FALSE.equals(
+                    client
+                        .batch()
+                        .v1()
+                        .jobs()
+                        .inNamespace(namespace)
+                        .withName("pause-erasure")
+                        .get()
+                        .getSpec()
+                        .getSuspend()));
     awaitEvent("pause", "Resumed");
   }
 
@@ -276,7 +373,10 @@ class OperatorLifecycleTest {
    * status writes (which bump it) cannot make the user's change conflict.
    */
   private void setSuspend(String name, boolean suspend) {
-    client.resources(ConceptErasure.class).inNamespace(namespace).withName(name)
+    client
+        .resources(ConceptErasure.class)
+        .inNamespace(namespace)
+        .withName(name)
         .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"suspend\":" + suspend + "}}");
   }
 
@@ -287,47 +387,78 @@ class OperatorLifecycleTest {
     client.resource(erasure).create();
     Job job = awaitJob("queued");
     assertThat(job.getSpec().getSuspend()).isTrue();
-    assertThat(job.getMetadata().getLabels()).containsEntry("kueue.x-k8s.io/queue-name", "gpu-queue");
-    ConceptErasure queued = awaitStatus("queued", e -> e.getStatus() != null && hasTrue(e, "Queued"));
+    assertThat(job.getMetadata().getLabels())
+        .containsEntry("kueue.x-k8s.io/queue-name", "gpu-queue");
+    ConceptErasure queued =
+        awaitStatus("queued", e -> e.getStatus() != null && hasTrue(e, "Queued"));
     assertThat(queued.getStatus().getPhase()).isEqualTo(Phase.PENDING);
 
     // Kueue admits it by unsuspending the Job; the operator must not suspend it again.
-    client.batch().v1().jobs().inNamespace(namespace).withName("queued-erasure").edit(j -> {
-      j.getSpec().setSuspend(false);
-      return j;
-    });
-    cluster.podRunning(cluster.createPod(client.batch().v1().jobs().inNamespace(namespace).withName("queued-erasure").get()));
+    client
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(namespace)
+        .withName("queued-erasure")
+        .edit(
+            j -> {
+              j.getSpec().setSuspend(false);
+              return j;
+            });
+    cluster.podRunning(
+        cluster.createPod(
+            client.batch().v1().jobs().inNamespace(namespace).withName("queued-erasure").get()));
     awaitPhase("queued", Phase.RUNNING);
-    assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("queued-erasure").get().getSpec().getSuspend())
+    assertThat(
+            client
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(namespace)
+                .withName("queued-erasure")
+                .get()
+                .getSpec()
+                .getSuspend())
         .isFalse();
   }
 
   @Test
   void deletionCascadesThroughOwnerReferences() {
     // kube-api-test runs no garbage collector: the test checks that every object the operator made
-    // (and the pod the Job controller made) is owned, then plays the collector and sees nothing left.
+    // (and the pod the Job controller made) is owned, then plays the collector and sees nothing
+    // left.
     ConceptErasure erasure = client.resource(Samples.nudity(namespace, "gone")).create();
     Job job = awaitJob("gone");
     Pod pod = cluster.createPod(job);
-    List<HasMetadata> owned = List.of(job,
-        client.configMaps().inNamespace(namespace).withName("gone-request").get(),
-        client.serviceAccounts().inNamespace(namespace).withName("gone-trainer").get(),
-        client.rbac().roles().inNamespace(namespace).withName("gone-trainer").get(),
-        client.rbac().roleBindings().inNamespace(namespace).withName("gone-trainer").get());
+    List<HasMetadata> owned =
+        List.of(
+            job,
+            client.configMaps().inNamespace(namespace).withName("gone-request").get(),
+            client.serviceAccounts().inNamespace(namespace).withName("gone-trainer").get(),
+            client.rbac().roles().inNamespace(namespace).withName("gone-trainer").get(),
+            client.rbac().roleBindings().inNamespace(namespace).withName("gone-trainer").get());
     owned.forEach(o -> assertOwnedBy(o, erasure));
 
     client.resource(erasure).delete();
-    await().atMost(Duration.ofSeconds(10)).until(() ->
-        client.resources(ConceptErasure.class).inNamespace(namespace).withName("gone").get() == null);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                client.resources(ConceptErasure.class).inNamespace(namespace).withName("gone").get()
+                    == null);
     collectGarbage(erasure.getMetadata().getUid());
     collectGarbage(job.getMetadata().getUid());
 
     assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems()).isEmpty();
-    assertThat(client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get()).isNull();
+    assertThat(client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get())
+        .isNull();
     assertThat(client.configMaps().inNamespace(namespace).withName("gone-request").get()).isNull();
-    assertThat(client.serviceAccounts().inNamespace(namespace).withName("gone-trainer").get()).isNull();
-    assertThat(client.rbac().roles().inNamespace(namespace).withName("gone-trainer").get()).isNull();
-    assertThat(client.rbac().roleBindings().inNamespace(namespace).withName("gone-trainer").get()).isNull();
+    assertThat(client.serviceAccounts().inNamespace(namespace).withName("gone-trainer").get())
+        .isNull();
+    assertThat(client.rbac().roles().inNamespace(namespace).withName("gone-trainer").get())
+        .isNull();
+    assertThat(client.rbac().roleBindings().inNamespace(namespace).withName("gone-trainer").get())
+        .isNull();
   }
 
   /** What kube-controller-manager's garbage collector does for objects whose owner is gone. */
@@ -340,24 +471,34 @@ class OperatorLifecycleTest {
     candidates.addAll(client.rbac().roles().inNamespace(namespace).list().getItems());
     candidates.addAll(client.rbac().roleBindings().inNamespace(namespace).list().getItems());
     candidates.stream()
-        .filter(o -> o.getMetadata().getOwnerReferences().stream().anyMatch(r -> ownerUid.equals(r.getUid())))
+        .filter(
+            o ->
+                o.getMetadata().getOwnerReferences().stream()
+                    .anyMatch(r -> ownerUid.equals(r.getUid())))
         .forEach(o -> client.resource(o).withGracePeriod(0).delete());
   }
 
   static void assertOwnedBy(HasMetadata owned, ConceptErasure owner) {
-    assertThat(owned.getMetadata().getOwnerReferences()).as(owned.getKind() + " " + owned.getMetadata().getName())
-        .singleElement().satisfies(ref -> {
-          assertThat(ref.getUid()).isEqualTo(owner.getMetadata().getUid());
-          assertThat(ref.getKind()).isEqualTo("ConceptErasure");
-          assertThat(ref.getApiVersion()).isEqualTo("concepterasure.io/v1alpha1");
-          assertThat(ref.getController()).isTrue();
-          assertThat(ref.getBlockOwnerDeletion()).isTrue();
-        });
+    assertThat(owned.getMetadata().getOwnerReferences())
+        .as(owned.getKind() + " " + owned.getMetadata().getName())
+        .singleElement()
+        .satisfies(
+            ref -> {
+              assertThat(ref.getUid()).isEqualTo(owner.getMetadata().getUid());
+              assertThat(ref.getKind()).isEqualTo("ConceptErasure");
+              assertThat(ref.getApiVersion()).isEqualTo("concepterasure.io/v1alpha1");
+              assertThat(ref.getController()).isTrue();
+              assertThat(ref.getBlockOwnerDeletion()).isTrue();
+            });
   }
 
   private Job awaitJob(String name) {
-    return await().atMost(Duration.ofSeconds(30)).until(
-        () -> client.batch().v1().jobs().inNamespace(namespace).withName(name + "-erasure").get(), j -> j != null);
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                client.batch().v1().jobs().inNamespace(namespace).withName(name + "-erasure").get(),
+            j -> j != null);
   }
 
   private ConceptErasure awaitPhase(String name, Phase phase) {
@@ -365,27 +506,39 @@ class OperatorLifecycleTest {
   }
 
   private ConceptErasure awaitStatus(String name, Predicate<ConceptErasure> test) {
-    return await().atMost(Duration.ofSeconds(30)).until(
-        () -> client.resources(ConceptErasure.class).inNamespace(namespace).withName(name).get(), test::test);
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                client.resources(ConceptErasure.class).inNamespace(namespace).withName(name).get(),
+            test::test);
   }
 
   private Event awaitEvent(String name, String reason) {
-    return await().atMost(Duration.ofSeconds(30)).until(() -> events(name, reason), l -> !l.isEmpty()).get(0);
+    return await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> events(name, reason), l -> !l.isEmpty())
+        .get(0);
   }
 
   private List<Event> events(String name, String reason) {
     return client.v1().events().inNamespace(namespace).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())).toList();
+        .filter(e -> name.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason()))
+        .toList();
   }
 
   static StatusCondition condition(ConceptErasure erasure, String type) {
-    return erasure.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst()
-        .orElseThrow(() -> new AssertionError("no condition " + type + " in " + erasure.getStatus().getConditions()));
+    return erasure.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "no condition " + type + " in " + erasure.getStatus().getConditions()));
   }
 
   static boolean hasTrue(ConceptErasure erasure, String type) {
     return Optional.ofNullable(erasure.getStatus().getConditions()).orElse(List.of()).stream()
         .anyMatch(c -> type.equals(c.getType()) && "True".equals(c.getStatus()));
   }
-
 }

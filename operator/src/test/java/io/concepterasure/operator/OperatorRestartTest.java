@@ -19,8 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** An operator restart at any moment makes no second Job and loses no status. */
 class OperatorRestartTest {
-  @RegisterExtension
-  static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
+  @RegisterExtension static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
 
   @Test
   void aRestartInTheMiddleMakesNoSecondJobAndLosesNoStatus() {
@@ -30,41 +29,81 @@ class OperatorRestartTest {
 
     OperatorHarness first = OperatorHarness.start(API_SERVER, TestSettings.defaults());
     client.resource(Samples.nudity(namespace, "a")).create();
-    Job job = await().atMost(Duration.ofSeconds(30))
-        .until(() -> client.batch().v1().jobs().inNamespace(namespace).withName("a-erasure").get(), j -> j != null);
+    Job job =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> client.batch().v1().jobs().inNamespace(namespace).withName("a-erasure").get(),
+                j -> j != null);
     Pod pod = cluster.createPod(job);
     cluster.podRunning(pod);
-    ConceptErasure running = await().atMost(Duration.ofSeconds(30)).until(() -> get(client, namespace, "a"),
-        e -> e.getStatus() != null && e.getStatus().getPhase() == Phase.RUNNING);
+    ConceptErasure running =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> get(client, namespace, "a"),
+                e -> e.getStatus() != null && e.getStatus().getPhase() == Phase.RUNNING);
     first.close();
 
     // While no operator runs: the training finishes, and a new request arrives.
-    cluster.podTerminated(pod, 0, "Completed", "{\"outputUri\":\"s3://erased-models/a\",\"erasureJsonSha256\":\""
-        + "cd".repeat(32) + "\"}");
+    cluster.podTerminated(
+        pod,
+        0,
+        "Completed",
+        "{\"outputUri\":\"s3://erased-models/a\",\"erasureJsonSha256\":\""
+            + "cd".repeat(32)
+            + "\"}");
     cluster.jobSucceeded(job);
     client.resource(Samples.nudity(namespace, "b")).create();
 
     try (OperatorHarness second = OperatorHarness.start(API_SERVER, TestSettings.defaults())) {
-      ConceptErasure done = await().atMost(Duration.ofSeconds(30)).until(() -> get(client, namespace, "a"),
-          e -> e.getStatus().getPhase() == Phase.SUCCEEDED);
+      ConceptErasure done =
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(
+                  () -> get(client, namespace, "a"),
+                  e -> e.getStatus().getPhase() == Phase.SUCCEEDED);
       assertThat(done.getStatus().getStartTime()).isEqualTo(running.getStatus().getStartTime());
       assertThat(done.getStatus().getResult().getErasureJsonSha256()).isEqualTo("cd".repeat(32));
-      await().atMost(Duration.ofSeconds(30))
-          .until(() -> client.batch().v1().jobs().inNamespace(namespace).withName("b-erasure").get() != null);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  client.batch().v1().jobs().inNamespace(namespace).withName("b-erasure").get()
+                      != null);
       // Restart again while b's Job exists and a is finished: still one Job each, the same ones.
       second.close();
       try (OperatorHarness third = OperatorHarness.start(API_SERVER, TestSettings.defaults())) {
-        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-          assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems())
-              .extracting(j -> j.getMetadata().getName()).containsExactlyInAnyOrder("a-erasure", "b-erasure");
-          assertThat(client.batch().v1().jobs().inNamespace(namespace).withName("a-erasure").get().getMetadata().getUid())
-              .isEqualTo(job.getMetadata().getUid());
-        });
+        await()
+            .during(Duration.ofSeconds(3))
+            .atMost(Duration.ofSeconds(10))
+            .untilAsserted(
+                () -> {
+                  assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems())
+                      .extracting(j -> j.getMetadata().getName())
+                      .containsExactlyInAnyOrder("a-erasure", "b-erasure");
+                  assertThat(
+                          client
+                              .batch()
+                              .v1()
+                              .jobs()
+                              .inNamespace(namespace)
+                              .withName("a-erasure")
+                              .get()
+                              .getMetadata()
+                              .getUid())
+                      .isEqualTo(job.getMetadata().getUid());
+                });
         assertThat(get(client, namespace, "a").getStatus().getPhase()).isEqualTo(Phase.SUCCEEDED);
         // Transitions were recorded once, not once per operator start.
-        assertThat(client.v1().events().inNamespace(namespace).list().getItems().stream()
-            .filter(e -> "a".equals(e.getInvolvedObject().getName()) && "JobCreated".equals(e.getReason())))
-            .singleElement().satisfies(e -> assertThat(e.getCount()).isEqualTo(1));
+        assertThat(
+                client.v1().events().inNamespace(namespace).list().getItems().stream()
+                    .filter(
+                        e ->
+                            "a".equals(e.getInvolvedObject().getName())
+                                && "JobCreated".equals(e.getReason())))
+            .singleElement()
+            .satisfies(e -> assertThat(e.getCount()).isEqualTo(1));
       }
     }
   }

@@ -35,7 +35,9 @@ public final class ParityFixture implements AutoCloseable {
     }
   }
 
-  /** @param model {@code sd1-tiny} or {@code sd2-tiny} */
+  /**
+   * @param model {@code sd1-tiny} or {@code sd2-tiny}
+   */
   public static ParityFixture open(String model) {
     try {
       return new ParityFixture(root().resolve(model));
@@ -60,7 +62,8 @@ public final class ParityFixture implements AutoCloseable {
   /** max |a - b| over all elements, after checking the shapes agree. */
   public static float maxAbsDiff(NDArray actual, NDArray expected) {
     if (!actual.getShape().equals(expected.getShape())) {
-      throw new AssertionError("shape " + actual.getShape() + " differs from expected " + expected.getShape());
+      throw new AssertionError(
+          "shape " + actual.getShape() + " differs from expected " + expected.getShape());
     }
     return actual.sub(expected).abs().max().getFloat();
   }

@@ -23,28 +23,43 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Singular("concepterasure")
 @ShortNames("cerase")
 // The Job, its pods (label job-name) and the other owned objects derive their names from this one.
-@ValidationRule(value = "size(self.metadata.name) <= " + ConceptErasure.MAX_NAME_LENGTH,
-    message = "metadata.name must be at most " + ConceptErasure.MAX_NAME_LENGTH
-        + " characters: the training Job and its pods are named after it")
-@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Progress", jsonPath = ".status.progress.percent", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class ConceptErasure extends CustomResource<ConceptErasureSpec, ConceptErasureStatus> implements Namespaced {
+@ValidationRule(
+    value = "size(self.metadata.name) <= " + ConceptErasure.MAX_NAME_LENGTH,
+    message =
+        "metadata.name must be at most "
+            + ConceptErasure.MAX_NAME_LENGTH
+            + " characters: the training Job and its pods are named after it")
+@AdditionalPrinterColumn(
+    name = "Phase",
+    jsonPath = ".status.phase",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Progress",
+    jsonPath = ".status.progress.percent",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class ConceptErasure extends CustomResource<ConceptErasureSpec, ConceptErasureStatus>
+    implements Namespaced {
   public static final String GROUP = "concepterasure.io";
   public static final String VERSION = "v1alpha1";
   public static final String KIND = "ConceptErasure";
   public static final int MAX_NAME_LENGTH = 52;
 
   @Override
-  @JsonPropertyDescription("What to erase from which model, how, and where the erased model goes. "
-      + "Immutable once created except suspend: create a new resource to ask for something else.")
+  @JsonPropertyDescription(
+      "What to erase from which model, how, and where the erased model goes. "
+          + "Immutable once created except suspend: create a new resource to ask for something else.")
   public ConceptErasureSpec getSpec() {
     return super.getSpec();
   }
 
   @Override
-  @JsonPropertyDescription("What is happening with the erasure and, at the end, where the erased model is. "
-      + "Written by the operator; progress by the trainer.")
+  @JsonPropertyDescription(
+      "What is happening with the erasure and, at the end, where the erased model is. "
+          + "Written by the operator; progress by the trainer.")
   public ConceptErasureStatus getStatus() {
     return super.getStatus();
   }

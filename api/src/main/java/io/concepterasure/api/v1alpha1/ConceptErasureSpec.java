@@ -11,8 +11,13 @@ import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import java.util.List;
 
-/** What to erase from which model, how, and where the erased model goes. Immutable except suspend. */
-@ValidationRule(value = "has(self.method) == has(oldSelf.method) && has(self.evaluation) == has(oldSelf.evaluation) && has(self.resources) == has(oldSelf.resources) && has(self.image) == has(oldSelf.image) && has(self.imagePullSecrets) == has(oldSelf.imagePullSecrets) && has(self.activeDeadlineSeconds) == has(oldSelf.activeDeadlineSeconds) && has(self.backoffLimit) == has(oldSelf.backoffLimit) && has(self.ttlSecondsAfterFinished) == has(oldSelf.ttlSecondsAfterFinished) && has(self.queueName) == has(oldSelf.queueName)", message = Immutable.MESSAGE)
+/**
+ * What to erase from which model, how, and where the erased model goes. Immutable except suspend.
+ */
+@ValidationRule(
+    value =
+        "has(self.method) == has(oldSelf.method) && has(self.evaluation) == has(oldSelf.evaluation) && has(self.resources) == has(oldSelf.resources) && has(self.image) == has(oldSelf.image) && has(self.imagePullSecrets) == has(oldSelf.imagePullSecrets) && has(self.activeDeadlineSeconds) == has(oldSelf.activeDeadlineSeconds) && has(self.backoffLimit) == has(oldSelf.backoffLimit) && has(self.ttlSecondsAfterFinished) == has(oldSelf.ttlSecondsAfterFinished) && has(self.queueName) == has(oldSelf.queueName)",
+    message = Immutable.MESSAGE)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ConceptErasureSpec {
 
@@ -21,10 +26,13 @@ public class ConceptErasureSpec {
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private ModelSource model;
 
-  @JsonPropertyDescription("The concepts to erase, at least one; each iteration trains the next one in turn.")
+  @JsonPropertyDescription(
+      "The concepts to erase, at least one; each iteration trains the next one in turn.")
   @Required
   @Size(max = 16)
-  @ValidationRule(value = "size(self) >= 1", message = "concepts must name at least one concept to erase")
+  @ValidationRule(
+      value = "size(self) >= 1",
+      message = "concepts must name at least one concept to erase")
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private List<Concept> concepts;
 
@@ -57,27 +65,32 @@ public class ConceptErasureSpec {
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private List<LocalObjectReference> imagePullSecrets;
 
-  @JsonPropertyDescription("Suspends the training: the Job is suspended (its pod deleted) until this is false again. The only field that may change.")
+  @JsonPropertyDescription(
+      "Suspends the training: the Job is suspended (its pod deleted) until this is false again. The only field that may change.")
   private Boolean suspend;
 
-  @JsonPropertyDescription("Time limit of the Job in seconds; it fails with DeadlineExceeded after it.")
+  @JsonPropertyDescription(
+      "Time limit of the Job in seconds; it fails with DeadlineExceeded after it.")
   @Min(1)
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private Long activeDeadlineSeconds;
 
-  @JsonPropertyDescription("Retries of the training pod on transient failures (exit code 3) before the Job fails.")
+  @JsonPropertyDescription(
+      "Retries of the training pod on transient failures (exit code 3) before the Job fails.")
   @Default("2")
   @Min(0)
   @Max(10)
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private Integer backoffLimit;
 
-  @JsonPropertyDescription("Seconds after which a finished Job (not this resource, not the output) is deleted.")
+  @JsonPropertyDescription(
+      "Seconds after which a finished Job (not this resource, not the output) is deleted.")
   @Min(0)
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private Integer ttlSecondsAfterFinished;
 
-  @JsonPropertyDescription("Kueue LocalQueue: the Job gets the kueue.x-k8s.io/queue-name label and is created suspended for Kueue to admit.")
+  @JsonPropertyDescription(
+      "Kueue LocalQueue: the Job gets the kueue.x-k8s.io/queue-name label and is created suspended for Kueue to admit.")
   @Size(min = 1, max = 63)
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
   private String queueName;

@@ -13,7 +13,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ErasureMethod {
 
-  @JsonPropertyDescription("The method: allButOne (the default), esd or conceptAblation (baselines).")
+  @JsonPropertyDescription(
+      "The method: allButOne (the default), esd or conceptAblation (baselines).")
   @Default("allButOne")
   private MethodName name;
 
@@ -54,16 +55,19 @@ public class ErasureMethod {
   @Max(1000)
   private Integer ddimSteps;
 
-  @JsonPropertyDescription("Which UNet parameters are trained: crossAttention (default), crossAttentionKV, nonCrossAttention or all.")
+  @JsonPropertyDescription(
+      "Which UNet parameters are trained: crossAttention (default), crossAttentionKV, nonCrossAttention or all.")
   @Default("crossAttention")
   private ParameterSet parameters;
 
-  @JsonPropertyDescription("Seed of the noise and timestep draws; the same request and seed give the same model.")
+  @JsonPropertyDescription(
+      "Seed of the noise and timestep draws; the same request and seed give the same model.")
   @Default("0")
   @Min(0)
   private Long seed;
 
-  @JsonPropertyDescription("Optional prompts whose conditional prediction must not move (beyond the paper; off when empty).")
+  @JsonPropertyDescription(
+      "Optional prompts whose conditional prediction must not move (beyond the paper; off when empty).")
   @Size(max = 64)
   private List<@Size(min = 1, max = 1024) String> preservePrompts;
 

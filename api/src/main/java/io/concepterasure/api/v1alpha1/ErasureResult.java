@@ -14,7 +14,8 @@ public class ErasureResult {
   @JsonPropertyDescription("SHA-256 of the erasure.json record written next to the model.")
   private String erasureJsonSha256;
 
-  @JsonPropertyDescription("Key metrics of the run (final loss, CLIP scores, SSIM of unrelated prompts, ...).")
+  @JsonPropertyDescription(
+      "Key metrics of the run (final loss, CLIP scores, SSIM of unrelated prompts, ...).")
   private Map<String, Double> metrics;
 
   public String getOutputUri() {

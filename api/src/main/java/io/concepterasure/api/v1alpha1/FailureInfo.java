@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class FailureInfo {
 
-  @JsonPropertyDescription("Machine-readable reason: InvalidSpec, InvalidInput, BackoffLimitExceeded, DeadlineExceeded, OOMKilled, ImagePullBackOff, CrashLoopBackOff, JobDeleted.")
+  @JsonPropertyDescription(
+      "Machine-readable reason: InvalidSpec, InvalidInput, BackoffLimitExceeded, DeadlineExceeded, OOMKilled, ImagePullBackOff, CrashLoopBackOff, JobDeleted.")
   private String reason;
 
   @JsonPropertyDescription("Human-readable details.")

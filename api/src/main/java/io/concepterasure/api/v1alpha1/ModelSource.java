@@ -10,13 +10,19 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class ModelSource {
 
-  @JsonPropertyDescription("Location of the diffusers-format model: s3://bucket/prefix, pvc://claim/path or hf://org/name[@revision].")
+  @JsonPropertyDescription(
+      "Location of the diffusers-format model: s3://bucket/prefix, pvc://claim/path or hf://org/name[@revision].")
   @Required
   @Size(min = 1, max = 2048)
-  @ValidationRule(value = "self.matches('^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?(/.*)?|hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?)$')", message = "model.uri must be s3://bucket/prefix, pvc://claim/path or hf://org/name[@revision]")
+  @ValidationRule(
+      value =
+          "self.matches('^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?(/.*)?|hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?)$')",
+      message =
+          "model.uri must be s3://bucket/prefix, pvc://claim/path or hf://org/name[@revision]")
   private String uri;
 
-  @JsonPropertyDescription("Secret with the credentials to read the model (S3 keys or a Hugging Face token).")
+  @JsonPropertyDescription(
+      "Secret with the credentials to read the model (S3 keys or a Hugging Face token).")
   private SecretReference credentialsSecretRef;
 
   public String getUri() {

@@ -10,10 +10,14 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class OutputTarget {
 
-  @JsonPropertyDescription("Location to write the erased model and erasure.json to: s3://bucket/prefix or pvc://claim/path.")
+  @JsonPropertyDescription(
+      "Location to write the erased model and erasure.json to: s3://bucket/prefix or pvc://claim/path.")
   @Required
   @Size(min = 1, max = 2048)
-  @ValidationRule(value = "self.matches('^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?(/.*)?)$')", message = "output.uri must be s3://bucket/prefix or pvc://claim/path")
+  @ValidationRule(
+      value =
+          "self.matches('^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|pvc://[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?(/.*)?)$')",
+      message = "output.uri must be s3://bucket/prefix or pvc://claim/path")
   private String uri;
 
   @JsonPropertyDescription("Secret with the credentials to write the output.")

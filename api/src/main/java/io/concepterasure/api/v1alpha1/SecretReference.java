@@ -10,7 +10,8 @@ import io.fabric8.generator.annotation.Size;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class SecretReference {
 
-  @JsonPropertyDescription("Name of a Secret in the same namespace. Its keys are mounted as files for the trainer (see docs/api.md); the operator never reads or copies them.")
+  @JsonPropertyDescription(
+      "Name of a Secret in the same namespace. Its keys are mounted as files for the trainer (see docs/api.md); the operator never reads or copies them.")
   @Required
   @Size(min = 1, max = 253)
   @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")

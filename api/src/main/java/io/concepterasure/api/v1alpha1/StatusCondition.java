@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class StatusCondition {
 
-  @JsonPropertyDescription("The state this condition describes, e.g. Running, Complete, Failed, Suspended, Unschedulable, ImagePullBackOff.")
+  @JsonPropertyDescription(
+      "The state this condition describes, e.g. Running, Complete, Failed, Suspended, Unschedulable, ImagePullBackOff.")
   private String type;
 
   @JsonPropertyDescription("True, False or Unknown.")
@@ -19,7 +20,8 @@ public class StatusCondition {
   @JsonPropertyDescription("Human-readable details.")
   private String message;
 
-  @JsonPropertyDescription("When the status last changed (RFC 3339); kept while the status stays the same.")
+  @JsonPropertyDescription(
+      "When the status last changed (RFC 3339); kept while the status stays the same.")
   private String lastTransitionTime;
 
   @JsonPropertyDescription("The metadata.generation the condition was computed from.")

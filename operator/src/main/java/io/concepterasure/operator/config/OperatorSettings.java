@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * The operator's own configuration (application.properties or CONCEPTERASURE_* environment
- * variables). Watched namespaces are QOSDK's {@code quarkus.operator-sdk.namespaces}: all by default.
+ * variables). Watched namespaces are QOSDK's {@code quarkus.operator-sdk.namespaces}: all by
+ * default.
  */
 @ConfigMapping(prefix = "concepterasure")
 public interface OperatorSettings {
@@ -23,7 +24,9 @@ public interface OperatorSettings {
   @WithDefault("10m")
   Duration crashLoopFailureTimeout();
 
-  /** How long a pod may be unschedulable (e.g. no free GPU) before it is reported as a condition. */
+  /**
+   * How long a pod may be unschedulable (e.g. no free GPU) before it is reported as a condition.
+   */
   @WithDefault("2m")
   Duration unschedulableReportAfter();
 

@@ -21,11 +21,15 @@ public class TrainerRoleBindingDependentResource extends OwnedDependentResource<
     String name = ErasureLabels.trainerName(erasure);
     return new RoleBindingBuilder()
         .withMetadata(metadata(erasure, name, "trainer"))
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(name).endRoleRef()
+        .withNewRoleRef()
+        .withApiGroup("rbac.authorization.k8s.io")
+        .withKind("Role")
+        .withName(name)
+        .endRoleRef()
         .addNewSubject()
-          .withKind("ServiceAccount")
-          .withName(name)
-          .withNamespace(erasure.getMetadata().getNamespace())
+        .withKind("ServiceAccount")
+        .withName(name)
+        .withNamespace(erasure.getMetadata().getNamespace())
         .endSubject()
         .build();
   }

@@ -8,7 +8,9 @@ import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 
-/** Lets the trainer read its own ConceptErasure and patch its status (resourceNames), nothing else. */
+/**
+ * Lets the trainer read its own ConceptErasure and patch its status (resourceNames), nothing else.
+ */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
 public class TrainerRoleDependentResource extends OwnedDependentResource<Role> {
 
@@ -20,18 +22,19 @@ public class TrainerRoleDependentResource extends OwnedDependentResource<Role> {
   protected Role desired(ConceptErasure erasure, Context<ConceptErasure> context) {
     return new RoleBuilder()
         .withMetadata(metadata(erasure, ErasureLabels.trainerName(erasure), "trainer"))
-        // Reading its own resource lets a client patch its status the usual way (fabric8 reads first).
+        // Reading its own resource lets a client patch its status the usual way (fabric8 reads
+        // first).
         .addNewRule()
-          .withApiGroups(ConceptErasure.GROUP)
-          .withResources("concepterasures")
-          .withResourceNames(erasure.getMetadata().getName())
-          .withVerbs("get")
+        .withApiGroups(ConceptErasure.GROUP)
+        .withResources("concepterasures")
+        .withResourceNames(erasure.getMetadata().getName())
+        .withVerbs("get")
         .endRule()
         .addNewRule()
-          .withApiGroups(ConceptErasure.GROUP)
-          .withResources("concepterasures/status")
-          .withResourceNames(erasure.getMetadata().getName())
-          .withVerbs("get", "patch")
+        .withApiGroups(ConceptErasure.GROUP)
+        .withResources("concepterasures/status")
+        .withResourceNames(erasure.getMetadata().getName())
+        .withVerbs("get", "patch")
         .endRule()
         .build();
   }

@@ -10,8 +10,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
 
 /** The trainer's identity: one per resource, so its Role can name that resource alone. */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
-public class TrainerServiceAccountDependentResource
-    extends OwnedDependentResource<ServiceAccount> {
+public class TrainerServiceAccountDependentResource extends OwnedDependentResource<ServiceAccount> {
 
   public TrainerServiceAccountDependentResource() {
     super(ServiceAccount.class);

@@ -15,14 +15,13 @@ import jakarta.inject.Inject;
 import java.util.Objects;
 
 /**
- * The training Job. Made once per resource, for a valid request that has not ended; only
- * {@code spec.suspend} is ever updated (a Job's template is immutable, and so is the request).
+ * The training Job. Made once per resource, for a valid request that has not ended; only {@code
+ * spec.suspend} is ever updated (a Job's template is immutable, and so is the request).
  */
 @KubernetesDependent(informer = @Informer(labelSelector = ErasureLabels.MANAGED_SELECTOR))
 public class TrainingJobDependentResource extends OwnedDependentResource<Job> {
 
-  @Inject
-  OperatorSettings settings;
+  @Inject OperatorSettings settings;
 
   public TrainingJobDependentResource() {
     super(Job.class);
@@ -47,7 +46,8 @@ public class TrainingJobDependentResource extends OwnedDependentResource<Job> {
    * after it was made (its TTL, a person) is never made again for the same resource.
    */
   static boolean shouldExist(ConceptErasure erasure, Context<ConceptErasure> context) {
-    if (erasure.getStatus() != null && erasure.getStatus().getPhase() != null
+    if (erasure.getStatus() != null
+        && erasure.getStatus().getPhase() != null
         && erasure.getStatus().getPhase().isTerminal()) {
       return false;
     }
@@ -64,21 +64,32 @@ public class TrainingJobDependentResource extends OwnedDependentResource<Job> {
   }
 
   @Override
-  public Matcher.Result<Job> match(Job actual, ConceptErasure erasure, Context<ConceptErasure> context) {
+  public Matcher.Result<Job> match(
+      Job actual, ConceptErasure erasure, Context<ConceptErasure> context) {
     Job desired = desired(erasure, context);
-    // With a queue, Kueue owns spec.suspend after creation: admitting the Job means unsuspending it.
-    boolean matched = erasure.getSpec().getQueueName() != null
-        || Objects.equals(Boolean.TRUE.equals(actual.getSpec().getSuspend()),
-            Boolean.TRUE.equals(desired.getSpec().getSuspend()));
+    // With a queue, Kueue owns spec.suspend after creation: admitting the Job means unsuspending
+    // it.
+    boolean matched =
+        erasure.getSpec().getQueueName() != null
+            || Objects.equals(
+                Boolean.TRUE.equals(actual.getSpec().getSuspend()),
+                Boolean.TRUE.equals(desired.getSpec().getSuspend()));
     return Matcher.Result.computed(matched, desired);
   }
 
   @Override
-  public Job update(Job actual, Job desired, ConceptErasure erasure, Context<ConceptErasure> context) {
-    return context.getClient().batch().v1().jobs().resource(actual)
-        .edit(job -> {
-          job.getSpec().setSuspend(desired.getSpec().getSuspend());
-          return job;
-        });
+  public Job update(
+      Job actual, Job desired, ConceptErasure erasure, Context<ConceptErasure> context) {
+    return context
+        .getClient()
+        .batch()
+        .v1()
+        .jobs()
+        .resource(actual)
+        .edit(
+            job -> {
+              job.getSpec().setSuspend(desired.getSpec().getSuspend());
+              return job;
+            });
   }
 }

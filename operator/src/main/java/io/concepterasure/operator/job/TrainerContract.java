@@ -14,8 +14,10 @@ public final class TrainerContract {
   public static final String CREDENTIALS_DIR = "/var/run/secrets/concepterasure";
   public static final String MODEL_CREDENTIALS_DIR = CREDENTIALS_DIR + "/model";
   public static final String OUTPUT_CREDENTIALS_DIR = CREDENTIALS_DIR + "/output";
+
   /** pvc://claim/path is mounted at PVC_ROOT/claim, so the trainer reads PVC_ROOT/claim/path. */
   public static final String PVC_ROOT = "/mnt/pvc";
+
   public static final String TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 
   public static final String ENV_RESOURCE_NAME = "CE_RESOURCE_NAME";
@@ -25,21 +27,30 @@ public final class TrainerContract {
   public static final String ENV_MODEL_CREDENTIALS_DIR = "CE_MODEL_CREDENTIALS_DIR";
   public static final String ENV_OUTPUT_CREDENTIALS_DIR = "CE_OUTPUT_CREDENTIALS_DIR";
   public static final String ENV_PVC_ROOT = "CE_PVC_ROOT";
-  /** DJL extracts libtorch and the tokenizers library here: it must be writable (the root FS is not). */
+
+  /**
+   * DJL extracts libtorch and the tokenizers library here: it must be writable (the root FS is
+   * not).
+   */
   public static final String ENV_DJL_CACHE_DIR = "DJL_CACHE_DIR";
 
   public static final int EXIT_SUCCESS = 0;
-  /** The request cannot succeed however often it is retried: the Job fails at once (podFailurePolicy). */
+
+  /**
+   * The request cannot succeed however often it is retried: the Job fails at once
+   * (podFailurePolicy).
+   */
   public static final int EXIT_INVALID_INPUT = 2;
+
   /** A transient failure (storage, network): retried up to spec.backoffLimit. */
   public static final int EXIT_TRANSIENT = 3;
+
   /** 128 + SIGKILL, what the kernel's OOM killer leaves. */
   public static final int EXIT_OOM_KILLED = 137;
 
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
-  private TrainerContract() {
-  }
+  private TrainerContract() {}
 
   /**
    * The request file: the resource's spec as YAML with the same field names, less suspend (a

@@ -35,7 +35,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Builds the training Job of a ConceptErasure. Pure: the same resource and settings give the same Job. */
+/**
+ * Builds the training Job of a ConceptErasure. Pure: the same resource and settings give the same
+ * Job.
+ */
 public final class TrainingJobFactory {
   private static final long NON_ROOT_UID = 65532L;
   private static final String MODEL_SECRET_VOLUME = "model-credentials";
@@ -57,90 +60,129 @@ public final class TrainingJobFactory {
     }
     return new JobBuilder()
         .withNewMetadata()
-          .withName(ErasureLabels.jobName(erasure))
-          .withNamespace(erasure.getMetadata().getNamespace())
-          .withLabels(jobLabels)
-          .addToAnnotations(ErasureLabels.SPEC_HASH, specHash(erasure))
-          .withOwnerReferences(ErasureLabels.controllerReference(erasure))
+        .withName(ErasureLabels.jobName(erasure))
+        .withNamespace(erasure.getMetadata().getNamespace())
+        .withLabels(jobLabels)
+        .addToAnnotations(ErasureLabels.SPEC_HASH, specHash(erasure))
+        .withOwnerReferences(ErasureLabels.controllerReference(erasure))
         .endMetadata()
         .withNewSpec()
-          // Kueue admits a queued Job by unsuspending it.
-          .withSuspend(Boolean.TRUE.equals(spec.getSuspend()) || queued)
-          .withBackoffLimit(Optional.ofNullable(spec.getBackoffLimit()).orElse(2))
-          .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds())
-          .withTtlSecondsAfterFinished(spec.getTtlSecondsAfterFinished())
-          .withPodFailurePolicy(podFailurePolicy())
-          .withNewTemplate()
-            .withNewMetadata().withLabels(labels).endMetadata()
-            .withSpec(podSpec(erasure))
-          .endTemplate()
+        // Kueue admits a queued Job by unsuspending it.
+        .withSuspend(Boolean.TRUE.equals(spec.getSuspend()) || queued)
+        .withBackoffLimit(Optional.ofNullable(spec.getBackoffLimit()).orElse(2))
+        .withActiveDeadlineSeconds(spec.getActiveDeadlineSeconds())
+        .withTtlSecondsAfterFinished(spec.getTtlSecondsAfterFinished())
+        .withPodFailurePolicy(podFailurePolicy())
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(labels)
+        .endMetadata()
+        .withSpec(podSpec(erasure))
+        .endTemplate()
         .endSpec()
         .build();
   }
 
-  /** Fails the Job at once on invalid input; a node disruption does not count against backoffLimit. */
+  /**
+   * Fails the Job at once on invalid input; a node disruption does not count against backoffLimit.
+   */
   static PodFailurePolicy podFailurePolicy() {
     return new PodFailurePolicyBuilder()
         .addNewRule()
-          .withAction("FailJob")
-          .withNewOnExitCodes()
-            .withContainerName(ErasureLabels.TRAINER_CONTAINER)
-            .withOperator("In")
-            .withValues(EXIT_INVALID_INPUT)
-          .endOnExitCodes()
+        .withAction("FailJob")
+        .withNewOnExitCodes()
+        .withContainerName(ErasureLabels.TRAINER_CONTAINER)
+        .withOperator("In")
+        .withValues(EXIT_INVALID_INPUT)
+        .endOnExitCodes()
         .endRule()
         .addNewRule()
-          .withAction("Ignore")
-          .addNewOnPodCondition().withType("DisruptionTarget").withStatus("True").endOnPodCondition()
+        .withAction("Ignore")
+        .addNewOnPodCondition()
+        .withType("DisruptionTarget")
+        .withStatus("True")
+        .endOnPodCondition()
         .endRule()
         .build();
   }
 
   private PodSpec podSpec(ConceptErasure erasure) {
     ConceptErasureSpec spec = erasure.getSpec();
-    TrainingResources resources = Optional.ofNullable(spec.getResources()).orElseGet(TrainingResources::new);
+    TrainingResources resources =
+        Optional.ofNullable(spec.getResources()).orElseGet(TrainingResources::new);
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
-    volumes.add(new VolumeBuilder().withName("request")
-        .withNewConfigMap().withName(ErasureLabels.configMapName(erasure)).endConfigMap().build());
-    mounts.add(new VolumeMountBuilder().withName("request").withMountPath(REQUEST_DIR).withReadOnly(true).build());
+    volumes.add(
+        new VolumeBuilder()
+            .withName("request")
+            .withNewConfigMap()
+            .withName(ErasureLabels.configMapName(erasure))
+            .endConfigMap()
+            .build());
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("request")
+            .withMountPath(REQUEST_DIR)
+            .withReadOnly(true)
+            .build());
     // The root filesystem is read-only: scratch space and /tmp come from one emptyDir.
     volumes.add(new VolumeBuilder().withName("scratch").withNewEmptyDir().endEmptyDir().build());
     mounts.add(new VolumeMountBuilder().withName("scratch").withMountPath(SCRATCH_DIR).build());
-    mounts.add(new VolumeMountBuilder().withName("scratch").withMountPath("/tmp").withSubPath("tmp").build());
-    secretVolume(spec.getModel().getCredentialsSecretRef(), MODEL_SECRET_VOLUME, MODEL_CREDENTIALS_DIR, volumes, mounts);
-    secretVolume(spec.getOutput().getCredentialsSecretRef(), OUTPUT_SECRET_VOLUME, OUTPUT_CREDENTIALS_DIR, volumes, mounts);
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("scratch")
+            .withMountPath("/tmp")
+            .withSubPath("tmp")
+            .build());
+    secretVolume(
+        spec.getModel().getCredentialsSecretRef(),
+        MODEL_SECRET_VOLUME,
+        MODEL_CREDENTIALS_DIR,
+        volumes,
+        mounts);
+    secretVolume(
+        spec.getOutput().getCredentialsSecretRef(),
+        OUTPUT_SECRET_VOLUME,
+        OUTPUT_CREDENTIALS_DIR,
+        volumes,
+        mounts);
     pvcVolumes(spec, volumes, mounts);
 
-    Container trainer = new ContainerBuilder()
-        .withName(ErasureLabels.TRAINER_CONTAINER)
-        .withImage(Optional.ofNullable(spec.getImage()).orElse(settings.trainerImage()))
-        .withImagePullPolicy("IfNotPresent")
-        .withEnv(env(erasure))
-        .withResources(resources(resources))
-        .withVolumeMounts(mounts)
-        .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
-        .withTerminationMessagePolicy("File")
-        .withNewSecurityContext()
-          .withRunAsNonRoot(true)
-          .withReadOnlyRootFilesystem(true)
-          .withAllowPrivilegeEscalation(false)
-          .withNewCapabilities().withDrop("ALL").endCapabilities()
-        .endSecurityContext()
-        .build();
+    Container trainer =
+        new ContainerBuilder()
+            .withName(ErasureLabels.TRAINER_CONTAINER)
+            .withImage(Optional.ofNullable(spec.getImage()).orElse(settings.trainerImage()))
+            .withImagePullPolicy("IfNotPresent")
+            .withEnv(env(erasure))
+            .withResources(resources(resources))
+            .withVolumeMounts(mounts)
+            .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
+            .withTerminationMessagePolicy("File")
+            .withNewSecurityContext()
+            .withRunAsNonRoot(true)
+            .withReadOnlyRootFilesystem(true)
+            .withAllowPrivilegeEscalation(false)
+            .withNewCapabilities()
+            .withDrop("ALL")
+            .endCapabilities()
+            .endSecurityContext()
+            .build();
 
     return new PodSpecBuilder()
         .withRestartPolicy("Never")
         .withServiceAccountName(ErasureLabels.trainerName(erasure))
-        // The trainer patches its resource's status.progress with this token (Role: that resource only).
+        // The trainer patches its resource's status.progress with this token (Role: that resource
+        // only).
         .withAutomountServiceAccountToken(true)
         .withEnableServiceLinks(false)
         .withNewSecurityContext()
-          .withRunAsNonRoot(true)
-          .withRunAsUser(NON_ROOT_UID)
-          .withRunAsGroup(NON_ROOT_UID)
-          .withFsGroup(NON_ROOT_UID)
-          .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(NON_ROOT_UID)
+        .withRunAsGroup(NON_ROOT_UID)
+        .withFsGroup(NON_ROOT_UID)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
         .endSecurityContext()
         .withContainers(trainer)
         .withVolumes(volumes)
@@ -157,9 +199,15 @@ public final class TrainingJobFactory {
     ConceptErasureSpec spec = erasure.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar(ENV_RESOURCE_NAME, erasure.getMetadata().getName(), null));
-    env.add(new EnvVarBuilder().withName(ENV_RESOURCE_NAMESPACE)
-        .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom()
-        .build());
+    env.add(
+        new EnvVarBuilder()
+            .withName(ENV_RESOURCE_NAMESPACE)
+            .withNewValueFrom()
+            .withNewFieldRef()
+            .withFieldPath("metadata.namespace")
+            .endFieldRef()
+            .endValueFrom()
+            .build());
     env.add(new EnvVar(ENV_REQUEST_FILE, REQUEST_DIR + "/" + REQUEST_KEY, null));
     env.add(new EnvVar(ENV_SCRATCH_DIR, SCRATCH_DIR, null));
     env.add(new EnvVar("HOME", SCRATCH_DIR, null));
@@ -175,47 +223,76 @@ public final class TrainingJobFactory {
   }
 
   private ResourceRequirements resources(TrainingResources resources) {
-    Quantity cpu = Optional.ofNullable(resources.getCpu()).orElse(new Quantity(settings.defaultCpu()));
-    Quantity memory = Optional.ofNullable(resources.getMemory()).orElse(new Quantity(settings.defaultMemory()));
+    Quantity cpu =
+        Optional.ofNullable(resources.getCpu()).orElse(new Quantity(settings.defaultCpu()));
+    Quantity memory =
+        Optional.ofNullable(resources.getMemory()).orElse(new Quantity(settings.defaultMemory()));
     int gpus = Optional.ofNullable(resources.getGpus()).orElse(1);
     String gpuName = Optional.ofNullable(resources.getGpuResourceName()).orElse("nvidia.com/gpu");
-    ResourceRequirementsBuilder builder = new ResourceRequirementsBuilder()
-        .addToRequests("cpu", cpu)
-        .addToRequests("memory", memory)
-        // No memory overcommit: an OOM kill is reported, not a node's pressure eviction.
-        .addToLimits("memory", memory);
+    ResourceRequirementsBuilder builder =
+        new ResourceRequirementsBuilder()
+            .addToRequests("cpu", cpu)
+            .addToRequests("memory", memory)
+            // No memory overcommit: an OOM kill is reported, not a node's pressure eviction.
+            .addToLimits("memory", memory);
     if (gpus > 0) {
       // Extended resources must have requests equal to limits.
-      builder.addToRequests(gpuName, new Quantity(Integer.toString(gpus)))
+      builder
+          .addToRequests(gpuName, new Quantity(Integer.toString(gpus)))
           .addToLimits(gpuName, new Quantity(Integer.toString(gpus)));
     }
     return builder.build();
   }
 
-  /** Mounts a referenced Secret read-only; its values never enter the Job, the ConfigMap or a log. */
-  private static void secretVolume(SecretReference ref, String volume, String path, List<Volume> volumes,
+  /**
+   * Mounts a referenced Secret read-only; its values never enter the Job, the ConfigMap or a log.
+   */
+  private static void secretVolume(
+      SecretReference ref,
+      String volume,
+      String path,
+      List<Volume> volumes,
       List<VolumeMount> mounts) {
     if (ref == null) {
       return;
     }
-    volumes.add(new VolumeBuilder().withName(volume)
-        .withNewSecret().withSecretName(ref.getName()).withDefaultMode(0440).endSecret().build());
-    mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(path).withReadOnly(true).build());
+    volumes.add(
+        new VolumeBuilder()
+            .withName(volume)
+            .withNewSecret()
+            .withSecretName(ref.getName())
+            .withDefaultMode(0440)
+            .endSecret()
+            .build());
+    mounts.add(
+        new VolumeMountBuilder().withName(volume).withMountPath(path).withReadOnly(true).build());
   }
 
-  /** Each claim named by a pvc:// URI, mounted once; read-only unless the output is written to it. */
-  private static void pvcVolumes(ConceptErasureSpec spec, List<Volume> volumes, List<VolumeMount> mounts) {
+  /**
+   * Each claim named by a pvc:// URI, mounted once; read-only unless the output is written to it.
+   */
+  private static void pvcVolumes(
+      ConceptErasureSpec spec, List<Volume> volumes, List<VolumeMount> mounts) {
     Map<String, Boolean> claims = new LinkedHashMap<>();
     claimOf(spec.getModel().getUri()).ifPresent(c -> claims.merge(c, true, Boolean::logicalAnd));
     claimOf(spec.getOutput().getUri()).ifPresent(c -> claims.merge(c, false, Boolean::logicalAnd));
     int i = 0;
     for (Map.Entry<String, Boolean> claim : claims.entrySet()) {
       String volume = "pvc-" + i++;
-      volumes.add(new VolumeBuilder().withName(volume)
-          .withNewPersistentVolumeClaim().withClaimName(claim.getKey()).withReadOnly(claim.getValue())
-          .endPersistentVolumeClaim().build());
-      mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(PVC_ROOT + "/" + claim.getKey())
-          .withReadOnly(claim.getValue()).build());
+      volumes.add(
+          new VolumeBuilder()
+              .withName(volume)
+              .withNewPersistentVolumeClaim()
+              .withClaimName(claim.getKey())
+              .withReadOnly(claim.getValue())
+              .endPersistentVolumeClaim()
+              .build());
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName(volume)
+              .withMountPath(PVC_ROOT + "/" + claim.getKey())
+              .withReadOnly(claim.getValue())
+              .build());
     }
   }
 
@@ -230,7 +307,8 @@ public final class TrainingJobFactory {
 
   /** Identifies what the Job was built from: the request and the image it runs. */
   public String specHash(ConceptErasure erasure) {
-    String image = Optional.ofNullable(erasure.getSpec().getImage()).orElse(settings.trainerImage());
+    String image =
+        Optional.ofNullable(erasure.getSpec().getImage()).orElse(settings.trainerImage());
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(TrainerContract.requestYaml(erasure.getSpec()).getBytes(StandardCharsets.UTF_8));

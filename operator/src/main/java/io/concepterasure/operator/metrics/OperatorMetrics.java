@@ -20,16 +20,22 @@ public class OperatorMetrics {
   private final MeterRegistry registry;
   private final Counter reconciliations;
   private final Counter errors;
-  private final AtomicReference<IndexedResourceCache<ConceptErasure>> cache = new AtomicReference<>();
+  private final AtomicReference<IndexedResourceCache<ConceptErasure>> cache =
+      new AtomicReference<>();
 
   public OperatorMetrics(MeterRegistry registry) {
     this.registry = registry;
-    this.reconciliations = Counter.builder("concepterasure.reconciliations")
-        .description("Reconciliations of ConceptErasure resources").register(registry);
-    this.errors = Counter.builder("concepterasure.reconciliation.errors")
-        .description("Reconciliations that ended in an exception (retried)").register(registry);
+    this.reconciliations =
+        Counter.builder("concepterasure.reconciliations")
+            .description("Reconciliations of ConceptErasure resources")
+            .register(registry);
+    this.errors =
+        Counter.builder("concepterasure.reconciliation.errors")
+            .description("Reconciliations that ended in an exception (retried)")
+            .register(registry);
     for (Phase phase : Phase.values()) {
-      // Counted from the informer cache when scraped: no bookkeeping to drift when resources go away.
+      // Counted from the informer cache when scraped: no bookkeeping to drift when resources go
+      // away.
       Gauge.builder("concepterasure.resources", this, m -> m.count(phase))
           .description("ConceptErasure resources per phase")
           .tag("phase", phaseName(phase))
@@ -54,7 +60,9 @@ public class OperatorMetrics {
     if (status.getStartTime() == null || status.getCompletionTime() == null) {
       return;
     }
-    Duration d = Duration.between(Instant.parse(status.getStartTime()), Instant.parse(status.getCompletionTime()));
+    Duration d =
+        Duration.between(
+            Instant.parse(status.getStartTime()), Instant.parse(status.getCompletionTime()));
     Timer.builder("concepterasure.job.duration")
         .description("Wall time of training Jobs from start to outcome")
         .tag("phase", phaseName(status.getPhase()))
@@ -67,7 +75,9 @@ public class OperatorMetrics {
     if (primaries == null) {
       return 0;
     }
-    return primaries.list().filter(e -> phase == (e.getStatus() == null ? Phase.PENDING : e.getStatus().getPhase()))
+    return primaries
+        .list()
+        .filter(e -> phase == (e.getStatus() == null ? Phase.PENDING : e.getStatus().getPhase()))
         .count();
   }
 

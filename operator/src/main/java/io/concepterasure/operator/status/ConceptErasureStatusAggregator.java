@@ -21,21 +21,22 @@ public final class ConceptErasureStatusAggregator {
   private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
   /** A transition worth a Kubernetes Event. */
-  public record Transition(EventReason reason, String message) {
-  }
+  public record Transition(EventReason reason, String message) {}
 
-  private ConceptErasureStatusAggregator() {
-  }
+  private ConceptErasureStatusAggregator() {}
 
   /** The status the resource should have; {@code progress} is left null (the trainer's field). */
-  public static ConceptErasureStatus next(ConceptErasure erasure, TrainingState state, String jobName, Instant now) {
-    ConceptErasureStatus previous = Optional.ofNullable(erasure.getStatus()).orElseGet(ConceptErasureStatus::new);
+  public static ConceptErasureStatus next(
+      ConceptErasure erasure, TrainingState state, String jobName, Instant now) {
+    ConceptErasureStatus previous =
+        Optional.ofNullable(erasure.getStatus()).orElseGet(ConceptErasureStatus::new);
     Long generation = erasure.getMetadata().getGeneration();
     ConceptErasureStatus next = new ConceptErasureStatus();
     next.setPhase(state.phase());
     next.setObservedGeneration(generation);
     next.setJobName(jobName != null ? jobName : previous.getJobName());
-    next.setStartTime(previous.getStartTime() != null ? previous.getStartTime() : state.startTime());
+    next.setStartTime(
+        previous.getStartTime() != null ? previous.getStartTime() : state.startTime());
     next.setCompletionTime(state.completionTime());
     next.setResult(state.result());
     next.setFailure(state.failure());
@@ -52,8 +53,11 @@ public final class ConceptErasureStatusAggregator {
       condition.setMessage(holds != null ? holds.message() : "");
       condition.setObservedGeneration(generation);
       Optional<StatusCondition> before = find(previous.getConditions(), type.type());
-      condition.setLastTransitionTime(before.filter(b -> Objects.equals(b.getStatus(), condition.getStatus()))
-          .map(StatusCondition::getLastTransitionTime).orElse(now.toString()));
+      condition.setLastTransitionTime(
+          before
+              .filter(b -> Objects.equals(b.getStatus(), condition.getStatus()))
+              .map(StatusCondition::getLastTransitionTime)
+              .orElse(now.toString()));
       conditions.add(condition);
     }
     next.setConditions(conditions);
@@ -73,21 +77,29 @@ public final class ConceptErasureStatusAggregator {
   }
 
   /** The Events for what changed between two statuses; none when nothing did (no repeats). */
-  public static List<Transition> transitions(ConceptErasureStatus previous, ConceptErasureStatus next) {
-    ConceptErasureStatus before = Optional.ofNullable(previous).orElseGet(ConceptErasureStatus::new);
+  public static List<Transition> transitions(
+      ConceptErasureStatus previous, ConceptErasureStatus next) {
+    ConceptErasureStatus before =
+        Optional.ofNullable(previous).orElseGet(ConceptErasureStatus::new);
     List<Transition> transitions = new ArrayList<>();
     if (before.getJobName() == null && next.getJobName() != null) {
-      transitions.add(new Transition(EventReason.JobCreated, "Created training Job " + next.getJobName()));
+      transitions.add(
+          new Transition(EventReason.JobCreated, "Created training Job " + next.getJobName()));
     }
-    for (ConditionType type : List.of(ConditionType.QUEUED, ConditionType.STALLED, ConditionType.UNSCHEDULABLE)) {
-      Optional<StatusCondition> now = find(next.getConditions(), type.type()).filter(c -> "True".equals(c.getStatus()));
-      Optional<StatusCondition> was = find(before.getConditions(), type.type()).filter(c -> "True".equals(c.getStatus()));
-      if (now.isPresent() && (was.isEmpty() || !Objects.equals(was.get().getReason(), now.get().getReason()))) {
-        EventReason reason = switch (type) {
-          case QUEUED -> EventReason.Queued;
-          case UNSCHEDULABLE -> EventReason.Unschedulable;
-          default -> EventReason.valueOf(now.get().getReason());
-        };
+    for (ConditionType type :
+        List.of(ConditionType.QUEUED, ConditionType.STALLED, ConditionType.UNSCHEDULABLE)) {
+      Optional<StatusCondition> now =
+          find(next.getConditions(), type.type()).filter(c -> "True".equals(c.getStatus()));
+      Optional<StatusCondition> was =
+          find(before.getConditions(), type.type()).filter(c -> "True".equals(c.getStatus()));
+      if (now.isPresent()
+          && (was.isEmpty() || !Objects.equals(was.get().getReason(), now.get().getReason()))) {
+        EventReason reason =
+            switch (type) {
+              case QUEUED -> EventReason.Queued;
+              case UNSCHEDULABLE -> EventReason.Unschedulable;
+              default -> EventReason.valueOf(now.get().getReason());
+            };
         transitions.add(new Transition(reason, now.get().getMessage()));
       }
     }
@@ -97,15 +109,24 @@ public final class ConceptErasureStatusAggregator {
         transitions.add(new Transition(EventReason.Resumed, "Training resumed"));
       }
       switch (phase) {
-        case RUNNING -> transitions.add(new Transition(EventReason.Running, condition(next, ConditionType.RUNNING)));
-        case SUCCEEDED -> transitions.add(new Transition(EventReason.Succeeded,
-            "Erased model written to " + next.getResult().getOutputUri()));
-        case FAILED -> transitions.add(new Transition(
-            "InvalidSpec".equals(next.getFailure().getReason()) ? EventReason.InvalidSpec : EventReason.Failed,
-            next.getFailure().getReason() + ": " + next.getFailure().getMessage()));
-        case SUSPENDED -> transitions.add(new Transition(EventReason.Suspended, "Training suspended"));
-        default -> {
-        }
+        case RUNNING ->
+            transitions.add(
+                new Transition(EventReason.Running, condition(next, ConditionType.RUNNING)));
+        case SUCCEEDED ->
+            transitions.add(
+                new Transition(
+                    EventReason.Succeeded,
+                    "Erased model written to " + next.getResult().getOutputUri()));
+        case FAILED ->
+            transitions.add(
+                new Transition(
+                    "InvalidSpec".equals(next.getFailure().getReason())
+                        ? EventReason.InvalidSpec
+                        : EventReason.Failed,
+                    next.getFailure().getReason() + ": " + next.getFailure().getMessage()));
+        case SUSPENDED ->
+            transitions.add(new Transition(EventReason.Suspended, "Training suspended"));
+        default -> {}
       }
     }
     return transitions;
@@ -120,7 +141,8 @@ public final class ConceptErasureStatusAggregator {
   }
 
   private static Optional<StatusCondition> find(List<StatusCondition> conditions, String type) {
-    return conditions == null ? Optional.empty()
+    return conditions == null
+        ? Optional.empty()
         : conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
   }
 }

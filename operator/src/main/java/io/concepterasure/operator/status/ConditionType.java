@@ -25,7 +25,9 @@ public enum ConditionType {
     return type;
   }
 
-  /** The four lifecycle conditions are always present (True or False); the others only while True. */
+  /**
+   * The four lifecycle conditions are always present (True or False); the others only while True.
+   */
   public boolean alwaysShown() {
     return alwaysShown;
   }

@@ -23,6 +23,5 @@ public record TrainingState(
     boolean stopJob,
     Duration recheckAfter) {
 
-  public record Reason(String reason, String message) {
-  }
+  public record Reason(String reason, String message) {}
 }

@@ -1,6 +1,5 @@
 package io.concepterasure.operator.status;
 
-import java.util.TreeMap;
 import static io.concepterasure.operator.job.TrainerContract.EXIT_INVALID_INPUT;
 import static io.concepterasure.operator.job.TrainerContract.EXIT_OOM_KILLED;
 
@@ -28,14 +27,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Maps the Job and its newest pod to a {@link TrainingState}. Pure and side-effect free (Flink's
  * observer): it reads, it never changes anything.
  */
 public final class TrainingStateMapper {
-  private static final Set<String> IMAGE_PULL = Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName");
-  private static final Set<String> CONTAINER_CONFIG = Set.of("CreateContainerConfigError", "CreateContainerError");
+  private static final Set<String> IMAGE_PULL =
+      Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName");
+  private static final Set<String> CONTAINER_CONFIG =
+      Set.of("CreateContainerConfigError", "CreateContainerError");
   private static final int MAX_MESSAGE = 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -45,7 +47,11 @@ public final class TrainingStateMapper {
     this.settings = settings;
   }
 
-  public TrainingState map(ConceptErasure erasure, List<String> invalidSpec, Optional<Job> job, Optional<Pod> pod,
+  public TrainingState map(
+      ConceptErasure erasure,
+      List<String> invalidSpec,
+      Optional<Job> job,
+      Optional<Pod> pod,
       Instant now) {
     if (!invalidSpec.isEmpty()) {
       return failed("InvalidSpec", String.join("; ", invalidSpec), null, null, now, false);
@@ -54,8 +60,16 @@ public final class TrainingStateMapper {
     if (job.isEmpty()) {
       if (previousJob != null) {
         // Never a second training run for one request: a vanished Job is a failure, not a retry.
-        return failed("JobDeleted", "Job " + previousJob + " was deleted before its outcome was observed; "
-            + "create a new ConceptErasure to run again", null, null, now, false);
+        return failed(
+            "JobDeleted",
+            "Job "
+                + previousJob
+                + " was deleted before its outcome was observed; "
+                + "create a new ConceptErasure to run again",
+            null,
+            null,
+            now,
+            false);
       }
       return pending(Map.of(), null);
     }
@@ -65,42 +79,85 @@ public final class TrainingStateMapper {
 
     Optional<JobCondition> complete = jobCondition(j, "Complete");
     if (complete.isPresent()) {
-      String completion = Optional.ofNullable(j.getStatus().getCompletionTime()).orElse(now.toString());
-      return new TrainingState(Phase.SUCCEEDED,
-          Map.of(ConditionType.COMPLETE, new TrainingState.Reason("Succeeded", "The erased model was written")),
-          null, result(erasure, trainer), startTime, completion, false, null);
+      String completion =
+          Optional.ofNullable(j.getStatus().getCompletionTime()).orElse(now.toString());
+      return new TrainingState(
+          Phase.SUCCEEDED,
+          Map.of(
+              ConditionType.COMPLETE,
+              new TrainingState.Reason("Succeeded", "The erased model was written")),
+          null,
+          result(erasure, trainer),
+          startTime,
+          completion,
+          false,
+          null);
     }
     Optional<JobCondition> failedCondition = jobCondition(j, "Failed");
     if (failedCondition.isPresent()) {
       JobCondition c = failedCondition.get();
-      Optional<ContainerStateTerminated> terminated = trainer.map(ContainerStatus::getState)
-          .map(ContainerState::getTerminated)
-          .or(() -> trainer.map(ContainerStatus::getLastState).map(ContainerState::getTerminated));
+      Optional<ContainerStateTerminated> terminated =
+          trainer
+              .map(ContainerStatus::getState)
+              .map(ContainerState::getTerminated)
+              .or(
+                  () ->
+                      trainer
+                          .map(ContainerStatus::getLastState)
+                          .map(ContainerState::getTerminated));
       Integer exitCode = terminated.map(ContainerStateTerminated::getExitCode).orElse(null);
       String reason = Optional.ofNullable(c.getReason()).orElse("JobFailed");
       String message = Optional.ofNullable(c.getMessage()).orElse("The training Job failed");
       if (terminated.map(t -> "OOMKilled".equals(t.getReason())).orElse(false)
-          || (exitCode != null && exitCode == EXIT_OOM_KILLED && !"DeadlineExceeded".equals(reason))) {
+          || (exitCode != null
+              && exitCode == EXIT_OOM_KILLED
+              && !"DeadlineExceeded".equals(reason))) {
         reason = "OOMKilled";
-        message = "The trainer ran out of memory (exit code " + exitCode + "); raise spec.resources.memory. " + message;
+        message =
+            "The trainer ran out of memory (exit code "
+                + exitCode
+                + "); raise spec.resources.memory. "
+                + message;
       } else if (exitCode != null && exitCode == EXIT_INVALID_INPUT) {
         reason = "InvalidInput";
-        message = terminated.map(ContainerStateTerminated::getMessage).filter(m -> !m.isBlank())
-            .orElse("The trainer rejected the request (exit code 2)");
+        message =
+            terminated
+                .map(ContainerStateTerminated::getMessage)
+                .filter(m -> !m.isBlank())
+                .orElse("The trainer rejected the request (exit code 2)");
       }
-      return failed(reason, message, exitCode, startTime,
-          Optional.ofNullable(c.getLastTransitionTime()).map(Instant::parse).orElse(now), false);
+      return failed(
+          reason,
+          message,
+          exitCode,
+          startTime,
+          Optional.ofNullable(c.getLastTransitionTime()).map(Instant::parse).orElse(now),
+          false);
     }
 
     boolean jobSuspended = Boolean.TRUE.equals(j.getSpec().getSuspend());
     if (Boolean.TRUE.equals(erasure.getSpec().getSuspend())) {
-      return new TrainingState(Phase.SUSPENDED,
-          Map.of(ConditionType.SUSPENDED, new TrainingState.Reason("SuspendedByUser", "spec.suspend is true")),
-          null, null, startTime, null, false, null);
+      return new TrainingState(
+          Phase.SUSPENDED,
+          Map.of(
+              ConditionType.SUSPENDED,
+              new TrainingState.Reason("SuspendedByUser", "spec.suspend is true")),
+          null,
+          null,
+          startTime,
+          null,
+          false,
+          null);
     }
     if (jobSuspended && erasure.getSpec().getQueueName() != null) {
-      return pending(Map.of(ConditionType.QUEUED, new TrainingState.Reason("AwaitingAdmission",
-          "Waiting for Kueue to admit the Job to queue " + erasure.getSpec().getQueueName())), startTime);
+      return pending(
+          Map.of(
+              ConditionType.QUEUED,
+              new TrainingState.Reason(
+                  "AwaitingAdmission",
+                  "Waiting for Kueue to admit the Job to queue "
+                      + erasure.getSpec().getQueueName())),
+          startTime);
     }
     if (pod.isEmpty()) {
       return pending(Map.of(), startTime);
@@ -109,82 +166,161 @@ public final class TrainingStateMapper {
     String podPhase = p.getStatus() == null ? null : p.getStatus().getPhase();
     if ("Running".equals(podPhase)) {
       String started = Optional.ofNullable(p.getStatus().getStartTime()).orElse(startTime);
-      return new TrainingState(Phase.RUNNING,
-          Map.of(ConditionType.RUNNING, new TrainingState.Reason("PodRunning",
-              "Pod " + p.getMetadata().getName() + " is running" + onNode(p))),
-          null, null, started, null, false, null);
+      return new TrainingState(
+          Phase.RUNNING,
+          Map.of(
+              ConditionType.RUNNING,
+              new TrainingState.Reason(
+                  "PodRunning", "Pod " + p.getMetadata().getName() + " is running" + onNode(p))),
+          null,
+          null,
+          started,
+          null,
+          false,
+          null);
     }
     if ("Pending".equals(podPhase)) {
-      Optional<ContainerStateWaiting> waiting = trainer.map(ContainerStatus::getState).map(ContainerState::getWaiting);
+      Optional<ContainerStateWaiting> waiting =
+          trainer.map(ContainerStatus::getState).map(ContainerState::getWaiting);
       if (waiting.isPresent() && waiting.get().getReason() != null) {
         String w = waiting.get().getReason();
         if (IMAGE_PULL.contains(w)) {
-          return stalled(erasure, "ImagePullBackOff", waiting.get(), settings.imagePullFailureTimeout(), startTime, now);
+          return stalled(
+              erasure,
+              "ImagePullBackOff",
+              waiting.get(),
+              settings.imagePullFailureTimeout(),
+              startTime,
+              now);
         }
         if ("CrashLoopBackOff".equals(w)) {
-          return stalled(erasure, "CrashLoopBackOff", waiting.get(), settings.crashLoopFailureTimeout(), startTime, now);
+          return stalled(
+              erasure,
+              "CrashLoopBackOff",
+              waiting.get(),
+              settings.crashLoopFailureTimeout(),
+              startTime,
+              now);
         }
         if (CONTAINER_CONFIG.contains(w)) {
-          return stalled(erasure, "ContainerConfigError", waiting.get(), settings.crashLoopFailureTimeout(), startTime,
+          return stalled(
+              erasure,
+              "ContainerConfigError",
+              waiting.get(),
+              settings.crashLoopFailureTimeout(),
+              startTime,
               now);
         }
       }
-      Optional<PodCondition> unschedulable = podCondition(p, "PodScheduled")
-          .filter(c -> "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()));
+      Optional<PodCondition> unschedulable =
+          podCondition(p, "PodScheduled")
+              .filter(c -> "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()));
       if (unschedulable.isPresent()) {
-        Instant since = Optional.ofNullable(unschedulable.get().getLastTransitionTime()).map(Instant::parse).orElse(now);
+        Instant since =
+            Optional.ofNullable(unschedulable.get().getLastTransitionTime())
+                .map(Instant::parse)
+                .orElse(now);
         Duration left = settings.unschedulableReportAfter().minus(Duration.between(since, now));
         if (!left.isNegative() && !left.isZero()) {
-          return new TrainingState(Phase.PENDING, Map.of(), null, null, startTime, null, false, left);
+          return new TrainingState(
+              Phase.PENDING, Map.of(), null, null, startTime, null, false, left);
         }
-        return pending(Map.of(ConditionType.UNSCHEDULABLE, new TrainingState.Reason("Unschedulable",
-            truncate("Pod " + p.getMetadata().getName() + " cannot be scheduled: "
-                + Optional.ofNullable(unschedulable.get().getMessage()).orElse("no node fits")))), startTime);
+        return pending(
+            Map.of(
+                ConditionType.UNSCHEDULABLE,
+                new TrainingState.Reason(
+                    "Unschedulable",
+                    truncate(
+                        "Pod "
+                            + p.getMetadata().getName()
+                            + " cannot be scheduled: "
+                            + Optional.ofNullable(unschedulable.get().getMessage())
+                                .orElse("no node fits")))),
+            startTime);
       }
     }
     return pending(Map.of(), startTime);
   }
 
   /**
-   * Reported at once; fails the resource when it has lasted the configured time, counted from
-   * the Stalled condition's lastTransitionTime so that an operator restart does not reset it.
+   * Reported at once; fails the resource when it has lasted the configured time, counted from the
+   * Stalled condition's lastTransitionTime so that an operator restart does not reset it.
    */
-  private TrainingState stalled(ConceptErasure erasure, String group, ContainerStateWaiting waiting, Duration limit,
-      String startTime, Instant now) {
-    Instant since = previousCondition(erasure, ConditionType.STALLED)
-        .filter(c -> "True".equals(c.getStatus()) && group.equals(c.getReason()))
-        .map(StatusCondition::getLastTransitionTime).map(Instant::parse).orElse(now);
+  private TrainingState stalled(
+      ConceptErasure erasure,
+      String group,
+      ContainerStateWaiting waiting,
+      Duration limit,
+      String startTime,
+      Instant now) {
+    Instant since =
+        previousCondition(erasure, ConditionType.STALLED)
+            .filter(c -> "True".equals(c.getStatus()) && group.equals(c.getReason()))
+            .map(StatusCondition::getLastTransitionTime)
+            .map(Instant::parse)
+            .orElse(now);
     Duration elapsed = Duration.between(since, now);
-    String message = truncate(waiting.getReason() + ": " + Optional.ofNullable(waiting.getMessage()).orElse(""));
+    String message =
+        truncate(waiting.getReason() + ": " + Optional.ofNullable(waiting.getMessage()).orElse(""));
     if (elapsed.compareTo(limit) >= 0) {
-      return failed(group, message + " (for " + elapsed.toSeconds() + "s, limit " + limit.toSeconds() + "s)", null,
-          startTime, now, true);
+      return failed(
+          group,
+          message + " (for " + elapsed.toSeconds() + "s, limit " + limit.toSeconds() + "s)",
+          null,
+          startTime,
+          now,
+          true);
     }
-    return new TrainingState(Phase.PENDING, Map.of(ConditionType.STALLED, new TrainingState.Reason(group, message)),
-        null, null, startTime, null, false, limit.minus(elapsed));
+    return new TrainingState(
+        Phase.PENDING,
+        Map.of(ConditionType.STALLED, new TrainingState.Reason(group, message)),
+        null,
+        null,
+        startTime,
+        null,
+        false,
+        limit.minus(elapsed));
   }
 
-  private static TrainingState pending(Map<ConditionType, TrainingState.Reason> conditions, String startTime) {
+  private static TrainingState pending(
+      Map<ConditionType, TrainingState.Reason> conditions, String startTime) {
     return new TrainingState(Phase.PENDING, conditions, null, null, startTime, null, false, null);
   }
 
-  private static TrainingState failed(String reason, String message, Integer exitCode, String startTime,
-      Instant completion, boolean stopJob) {
+  private static TrainingState failed(
+      String reason,
+      String message,
+      Integer exitCode,
+      String startTime,
+      Instant completion,
+      boolean stopJob) {
     FailureInfo failure = new FailureInfo();
     failure.setReason(reason);
     failure.setMessage(truncate(message));
     failure.setExitCode(exitCode);
-    return new TrainingState(Phase.FAILED,
+    return new TrainingState(
+        Phase.FAILED,
         Map.of(ConditionType.FAILED, new TrainingState.Reason(reason, truncate(message))),
-        failure, null, startTime, completion.toString(), stopJob, null);
+        failure,
+        null,
+        startTime,
+        completion.toString(),
+        stopJob,
+        null);
   }
 
-  /** The trainer's termination message: {"outputUri":..., "erasureJsonSha256":..., "metrics":{...}}. */
+  /**
+   * The trainer's termination message: {"outputUri":..., "erasureJsonSha256":..., "metrics":{...}}.
+   */
   static ErasureResult result(ConceptErasure erasure, Optional<ContainerStatus> trainer) {
     ErasureResult result = new ErasureResult();
     result.setOutputUri(erasure.getSpec().getOutput().getUri());
-    Optional<String> message = trainer.map(ContainerStatus::getState).map(ContainerState::getTerminated)
-        .map(ContainerStateTerminated::getMessage).filter(m -> !m.isBlank());
+    Optional<String> message =
+        trainer
+            .map(ContainerStatus::getState)
+            .map(ContainerState::getTerminated)
+            .map(ContainerStateTerminated::getMessage)
+            .filter(m -> !m.isBlank());
     if (message.isEmpty()) {
       return result;
     }
@@ -218,7 +354,8 @@ public final class TrainingStateMapper {
       return Optional.empty();
     }
     return pod.getStatus().getContainerStatuses().stream()
-        .filter(s -> ErasureLabels.TRAINER_CONTAINER.equals(s.getName())).findFirst();
+        .filter(s -> ErasureLabels.TRAINER_CONTAINER.equals(s.getName()))
+        .findFirst();
   }
 
   private static Optional<JobCondition> jobCondition(Job job, String type) {
@@ -226,28 +363,38 @@ public final class TrainingStateMapper {
       return Optional.empty();
     }
     return job.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus())).findFirst();
+        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .findFirst();
   }
 
   private static Optional<PodCondition> podCondition(Pod pod, String type) {
     if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
       return Optional.empty();
     }
-    return pod.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
+    return pod.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()))
+        .findFirst();
   }
 
-  private static Optional<StatusCondition> previousCondition(ConceptErasure erasure, ConditionType type) {
+  private static Optional<StatusCondition> previousCondition(
+      ConceptErasure erasure, ConditionType type) {
     if (erasure.getStatus() == null || erasure.getStatus().getConditions() == null) {
       return Optional.empty();
     }
-    return erasure.getStatus().getConditions().stream().filter(c -> type.type().equals(c.getType())).findFirst();
+    return erasure.getStatus().getConditions().stream()
+        .filter(c -> type.type().equals(c.getType()))
+        .findFirst();
   }
 
   private static String onNode(Pod pod) {
-    return pod.getSpec() != null && pod.getSpec().getNodeName() != null ? " on node " + pod.getSpec().getNodeName() : "";
+    return pod.getSpec() != null && pod.getSpec().getNodeName() != null
+        ? " on node " + pod.getSpec().getNodeName()
+        : "";
   }
 
   private static String truncate(String message) {
-    return message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE - 3) + "...";
+    return message.length() <= MAX_MESSAGE
+        ? message
+        : message.substring(0, MAX_MESSAGE - 3) + "...";
   }
 }

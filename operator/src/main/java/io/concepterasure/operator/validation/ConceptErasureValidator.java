@@ -23,12 +23,13 @@ public final class ConceptErasureValidator {
   // A Kubernetes qualified name with a DNS prefix, as extended resources are named.
   private static final Pattern EXTENDED_RESOURCE =
       Pattern.compile("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$");
-  // docker reference grammar, simplified: [host[:port]/]path[:tag][@digest], no spaces, no uppercase path.
+  // docker reference grammar, simplified: [host[:port]/]path[:tag][@digest], no spaces, no
+  // uppercase path.
   private static final Pattern IMAGE =
-      Pattern.compile("^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._/-][a-z0-9]+)*(:[\\w][\\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$");
+      Pattern.compile(
+          "^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._/-][a-z0-9]+)*(:[\\w][\\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$");
 
-  private ConceptErasureValidator() {
-  }
+  private ConceptErasureValidator() {}
 
   /** Every problem found, each naming the field; empty when the resource is valid. */
   public static List<String> validate(ConceptErasure erasure) {
@@ -40,16 +41,21 @@ public final class ConceptErasureValidator {
     }
     Set<String> seen = new HashSet<>();
     for (Concept concept : Optional.ofNullable(spec.getConcepts()).orElse(List.of())) {
-      if (concept.getErase() != null && !seen.add(concept.getErase().trim().toLowerCase(Locale.ROOT))) {
+      if (concept.getErase() != null
+          && !seen.add(concept.getErase().trim().toLowerCase(Locale.ROOT))) {
         problems.add("spec.concepts: \"" + concept.getErase() + "\" is listed twice");
       }
     }
-    if (spec.getModel() != null && spec.getOutput() != null
+    if (spec.getModel() != null
+        && spec.getOutput() != null
         && normalise(spec.getModel().getUri()).equals(normalise(spec.getOutput().getUri()))) {
-      problems.add("spec.output.uri must differ from spec.model.uri: the original model is never overwritten");
+      problems.add(
+          "spec.output.uri must differ from spec.model.uri: the original model is never overwritten");
     }
     Evaluation evaluation = spec.getEvaluation();
-    if (evaluation != null && evaluation.getSeeds() != null && !evaluation.getSeeds().isEmpty()
+    if (evaluation != null
+        && evaluation.getSeeds() != null
+        && !evaluation.getSeeds().isEmpty()
         && (evaluation.getPrompts() == null || evaluation.getPrompts().isEmpty())) {
       problems.add("spec.evaluation.seeds are given without spec.evaluation.prompts to render");
     }
@@ -59,8 +65,10 @@ public final class ConceptErasureValidator {
       positive("spec.resources.memory", resources.getMemory(), problems);
       if (resources.getGpuResourceName() != null
           && !EXTENDED_RESOURCE.matcher(resources.getGpuResourceName()).matches()) {
-        problems.add("spec.resources.gpuResourceName \"" + resources.getGpuResourceName()
-            + "\" is not an extended resource name such as nvidia.com/gpu");
+        problems.add(
+            "spec.resources.gpuResourceName \""
+                + resources.getGpuResourceName()
+                + "\" is not an extended resource name such as nvidia.com/gpu");
       }
     }
     if (spec.getImage() != null && !IMAGE.matcher(spec.getImage()).matches()) {
@@ -78,7 +86,8 @@ public final class ConceptErasureValidator {
         problems.add(field + " must be greater than zero, got " + quantity);
       }
     } catch (IllegalArgumentException | ArithmeticException e) {
-      problems.add(field + " \"" + quantity + "\" is not a Kubernetes quantity (e.g. 4, 500m, 32Gi)");
+      problems.add(
+          field + " \"" + quantity + "\" is not a Kubernetes quantity (e.g. 4, 500m, 32Gi)");
     }
   }
 

@@ -16,12 +16,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** What a user sees with kubectl 1.34.4 (built by tools/envtest/install.sh): short name, columns, explain. */
+/**
+ * What a user sees with kubectl 1.34.4 (built by tools/envtest/install.sh): short name, columns,
+ * explain.
+ */
 class KubectlTest {
-  @RegisterExtension
-  static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
-  static final Path KUBECTL = Path.of(System.getProperty("user.home"), ".kubeapitest", "k8s",
-      KubeApiServerExtension.K8S_VERSION + "-linux-amd64", "kubectl");
+  @RegisterExtension static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
+  static final Path KUBECTL =
+      Path.of(
+          System.getProperty("user.home"),
+          ".kubeapitest",
+          "k8s",
+          KubeApiServerExtension.K8S_VERSION + "-linux-amd64",
+          "kubectl");
   static final Path ROOT = Path.of(System.getProperty("repo.root", ".."));
   private static Path kubeconfig;
 
@@ -34,29 +41,49 @@ class KubectlTest {
   @Test
   void applyingTheSampleAndListingItByShortName() throws Exception {
     String namespace = API_SERVER.newNamespace("kubectl");
-    assertThat(kubectl("apply", "-n", namespace, "-f", ROOT.resolve("manifests/samples/erase-nudity.yaml").toString()))
+    assertThat(
+            kubectl(
+                "apply",
+                "-n",
+                namespace,
+                "-f",
+                ROOT.resolve("manifests/samples/erase-nudity.yaml").toString()))
         .contains("concepterasure.concepterasure.io/erase-nudity created");
     String listed = kubectl("get", "cerase", "-n", namespace);
-    assertThat(listed.lines().findFirst().orElseThrow()).contains("NAME").contains("PHASE").contains("PROGRESS")
+    assertThat(listed.lines().findFirst().orElseThrow())
+        .contains("NAME")
+        .contains("PHASE")
+        .contains("PROGRESS")
         .contains("AGE");
     assertThat(listed).contains("erase-nudity");
     // Applying the same file again changes nothing.
-    assertThat(kubectl("apply", "-n", namespace, "-f", ROOT.resolve("manifests/samples/erase-nudity.yaml").toString()))
+    assertThat(
+            kubectl(
+                "apply",
+                "-n",
+                namespace,
+                "-f",
+                ROOT.resolve("manifests/samples/erase-nudity.yaml").toString()))
         .contains("erase-nudity unchanged");
   }
 
   @Test
   void explainDescribesTheFields() throws Exception {
     // API discovery can trail the CRD's Established condition by a moment.
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofSeconds(1))
         .until(() -> kubectl("api-resources", "--api-group=concepterasure.io").contains("cerase"));
-    assertThat(kubectl("explain", "cerase.spec.method.eta")).contains("Guidance strength toward the alternative");
-    assertThat(kubectl("explain", "cerase.status.failure.exitCode")).contains("Exit code of the trainer container");
+    assertThat(kubectl("explain", "cerase.spec.method.eta"))
+        .contains("Guidance strength toward the alternative");
+    assertThat(kubectl("explain", "cerase.status.failure.exitCode"))
+        .contains("Exit code of the trainer container");
     assertThat(kubectl("explain", "cerase.spec")).contains("Immutable once created except suspend");
   }
 
   private static String kubectl(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", kubeconfig.toString()));
+    List<String> command =
+        new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", kubeconfig.toString()));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {

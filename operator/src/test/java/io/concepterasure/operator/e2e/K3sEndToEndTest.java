@@ -1,6 +1,5 @@
 package io.concepterasure.operator.e2e;
 
-import io.fabric8.kubernetes.api.model.Quantity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,6 +11,7 @@ import io.concepterasure.operator.testing.TestSettings;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -38,7 +38,9 @@ import org.testcontainers.utility.DockerImageName;
 @Testcontainers(disabledWithoutDocker = true)
 class K3sEndToEndTest {
   @Container
-  static final K3sContainer K3S = new K3sContainer(DockerImageName.parse("rancher/k3s:v1.34.1-k3s1"));
+  static final K3sContainer K3S =
+      new K3sContainer(DockerImageName.parse("rancher/k3s:v1.34.1-k3s1"));
+
   static final Path ROOT = Path.of(System.getProperty("repo.root", ".."));
 
   @Test
@@ -48,24 +50,33 @@ class K3sEndToEndTest {
       apply(client, ROOT.resolve("crds/concepterasures.concepterasure.io-v1.yml"));
       apply(client, ROOT.resolve("manifests/namespace.yaml"));
       apply(client, ROOT.resolve("manifests/rbac.yaml"));
-      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("e2e").endMetadata().build())
+      client
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName("e2e").endMetadata().build())
           .create();
 
-      Config asOperator = new ConfigBuilder(admin)
-          .withImpersonateUsername("system:serviceaccount:concept-erasure-system:concept-erasure-operator")
-          .withImpersonateGroups("system:serviceaccounts", "system:authenticated").build();
+      Config asOperator =
+          new ConfigBuilder(admin)
+              .withImpersonateUsername(
+                  "system:serviceaccount:concept-erasure-system:concept-erasure-operator")
+              .withImpersonateGroups("system:serviceaccounts", "system:authenticated")
+              .build();
       TestSettings settings = TestSettings.defaults();
-      try (OperatorHarness operator = OperatorHarness.start(new KubernetesClientBuilder().withConfig(asOperator).build(),
-          settings)) {
+      try (OperatorHarness operator =
+          OperatorHarness.start(
+              new KubernetesClientBuilder().withConfig(asOperator).build(), settings)) {
         ConceptErasure sample;
-        try (InputStream in = Files.newInputStream(ROOT.resolve("manifests/samples/erase-nudity.yaml"))) {
+        try (InputStream in =
+            Files.newInputStream(ROOT.resolve("manifests/samples/erase-nudity.yaml"))) {
           sample = client.getKubernetesSerialization().unmarshal(in, ConceptErasure.class);
         }
         sample.getMetadata().setNamespace("e2e");
         // No Secrets and no GPU node in a bare k3s: the pod can start with what the cluster has.
         sample.getSpec().getModel().setCredentialsSecretRef(null);
         sample.getSpec().getOutput().setCredentialsSecretRef(null);
-        sample.getSpec().setImage(System.getProperty("ce.e2e.trainer-image", settings.trainerImage()));
+        sample
+            .getSpec()
+            .setImage(System.getProperty("ce.e2e.trainer-image", settings.trainerImage()));
         TrainingResources noGpu = new TrainingResources();
         noGpu.setGpus(0);
         noGpu.setMemory(new Quantity("512Mi"));
@@ -74,13 +85,41 @@ class K3sEndToEndTest {
         client.resource(sample).create();
 
         // The real Job controller makes the pod; the real kubelet (or scheduler) reports on it.
-        List<Pod> pods = await().atMost(Duration.ofMinutes(2)).until(() -> client.pods().inNamespace("e2e")
-            .withLabel("concepterasure.io/erasure", "erase-nudity").list().getItems(), l -> !l.isEmpty());
-        assertThat(pods.get(0).getSpec().getContainers().get(0).getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
-        ConceptErasure followed = await().atMost(Duration.ofMinutes(3)).until(
-            () -> client.resources(ConceptErasure.class).inNamespace("e2e").withName("erase-nudity").get(),
-            e -> e.getStatus() != null && (e.getStatus().getPhase() != Phase.PENDING
-                || e.getStatus().getConditions().stream().anyMatch(c -> "True".equals(c.getStatus()))));
+        List<Pod> pods =
+            await()
+                .atMost(Duration.ofMinutes(2))
+                .until(
+                    () ->
+                        client
+                            .pods()
+                            .inNamespace("e2e")
+                            .withLabel("concepterasure.io/erasure", "erase-nudity")
+                            .list()
+                            .getItems(),
+                    l -> !l.isEmpty());
+        assertThat(
+                pods.get(0)
+                    .getSpec()
+                    .getContainers()
+                    .get(0)
+                    .getSecurityContext()
+                    .getReadOnlyRootFilesystem())
+            .isTrue();
+        ConceptErasure followed =
+            await()
+                .atMost(Duration.ofMinutes(3))
+                .until(
+                    () ->
+                        client
+                            .resources(ConceptErasure.class)
+                            .inNamespace("e2e")
+                            .withName("erase-nudity")
+                            .get(),
+                    e ->
+                        e.getStatus() != null
+                            && (e.getStatus().getPhase() != Phase.PENDING
+                                || e.getStatus().getConditions().stream()
+                                    .anyMatch(c -> "True".equals(c.getStatus()))));
         assertThat(followed.getStatus().getJobName()).isEqualTo("erase-nudity-erasure");
       }
     }

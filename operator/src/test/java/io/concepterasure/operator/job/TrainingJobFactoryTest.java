@@ -33,16 +33,22 @@ class TrainingJobFactoryTest {
     Job job = factory.build(erasure());
     assertThat(job.getMetadata().getName()).isEqualTo("nudity-erasure");
     assertThat(job.getMetadata().getNamespace()).isEqualTo("ml");
-    assertThat(job.getMetadata().getLabels()).containsEntry("app.kubernetes.io/managed-by", "concept-erasure-operator")
-        .containsEntry("concepterasure.io/erasure", "nudity").doesNotContainKey("kueue.x-k8s.io/queue-name");
-    assertThat(job.getMetadata().getOwnerReferences()).singleElement().satisfies(r -> {
-      assertThat(r.getUid()).isEqualTo("0b7d3f1e-0000-0000-0000-000000000001");
-      assertThat(r.getController()).isTrue();
-      assertThat(r.getBlockOwnerDeletion()).isTrue();
-    });
+    assertThat(job.getMetadata().getLabels())
+        .containsEntry("app.kubernetes.io/managed-by", "concept-erasure-operator")
+        .containsEntry("concepterasure.io/erasure", "nudity")
+        .doesNotContainKey("kueue.x-k8s.io/queue-name");
+    assertThat(job.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getUid()).isEqualTo("0b7d3f1e-0000-0000-0000-000000000001");
+              assertThat(r.getController()).isTrue();
+              assertThat(r.getBlockOwnerDeletion()).isTrue();
+            });
     assertThat(job.getMetadata().getAnnotations().get("concepterasure.io/spec-hash")).hasSize(16);
     // Pods carry the resource's name so the operator can find them.
-    assertThat(job.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("concepterasure.io/erasure", "nudity");
+    assertThat(job.getSpec().getTemplate().getMetadata().getLabels())
+        .containsEntry("concepterasure.io/erasure", "nudity");
   }
 
   @Test
@@ -72,7 +78,8 @@ class TrainingJobFactoryTest {
     var rules = job.getSpec().getPodFailurePolicy().getRules();
     assertThat(rules.get(0).getAction()).isEqualTo("FailJob");
     assertThat(rules.get(0).getOnExitCodes().getContainerName()).isEqualTo("trainer");
-    assertThat(rules.get(0).getOnExitCodes().getValues()).containsExactly(TrainerContract.EXIT_INVALID_INPUT);
+    assertThat(rules.get(0).getOnExitCodes().getValues())
+        .containsExactly(TrainerContract.EXIT_INVALID_INPUT);
     assertThat(rules.get(1).getAction()).isEqualTo("Ignore");
   }
 
@@ -86,18 +93,24 @@ class TrainingJobFactoryTest {
     assertThat(trainer.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(trainer.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(trainer.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
-    assertThat(trainer.getResources().getRequests()).containsEntry("nvidia.com/gpu", new Quantity("1"))
-        .containsEntry("cpu", new Quantity("4")).containsEntry("memory", new Quantity("32Gi"));
-    assertThat(trainer.getResources().getLimits()).containsEntry("nvidia.com/gpu", new Quantity("1"))
+    assertThat(trainer.getResources().getRequests())
+        .containsEntry("nvidia.com/gpu", new Quantity("1"))
+        .containsEntry("cpu", new Quantity("4"))
         .containsEntry("memory", new Quantity("32Gi"));
-    assertThat(trainer.getVolumeMounts()).extracting(VolumeMount::getMountPath)
+    assertThat(trainer.getResources().getLimits())
+        .containsEntry("nvidia.com/gpu", new Quantity("1"))
+        .containsEntry("memory", new Quantity("32Gi"));
+    assertThat(trainer.getVolumeMounts())
+        .extracting(VolumeMount::getMountPath)
         .contains("/etc/concepterasure", "/scratch", "/tmp");
     assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
     assertThat(pod.getServiceAccountName()).isEqualTo("nudity-trainer");
     assertThat(trainer.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
     // Everything the trainer writes goes to the scratch emptyDir: the root filesystem is read-only.
-    assertThat(trainer.getEnv()).filteredOn(env -> Set.of("HOME", "DJL_CACHE_DIR", "CE_SCRATCH_DIR")
-        .contains(env.getName())).hasSize(3)
+    assertThat(trainer.getEnv())
+        .filteredOn(
+            env -> Set.of("HOME", "DJL_CACHE_DIR", "CE_SCRATCH_DIR").contains(env.getName()))
+        .hasSize(3)
         .allSatisfy(env -> assertThat(env.getValue()).startsWith("/scratch"));
     assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerImage());
   }
@@ -106,14 +119,27 @@ class TrainingJobFactoryTest {
   void credentialsOnlyAsMountedSecretReferences() {
     PodSpec pod = factory.build(erasure()).getSpec().getTemplate().getSpec();
     Container trainer = pod.getContainers().get(0);
-    assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null).hasSize(2)
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .hasSize(2)
         .allSatisfy(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("s3-credentials"));
-    assertThat(trainer.getVolumeMounts()).filteredOn(m -> m.getMountPath().startsWith("/var/run/secrets/concepterasure"))
+    assertThat(trainer.getVolumeMounts())
+        .filteredOn(m -> m.getMountPath().startsWith("/var/run/secrets/concepterasure"))
         .allSatisfy(m -> assertThat(m.getReadOnly()).isTrue());
-    assertThat(trainer.getEnv()).extracting(EnvVar::getName).contains("CE_RESOURCE_NAME", "CE_RESOURCE_NAMESPACE",
-        "CE_REQUEST_FILE", "CE_MODEL_CREDENTIALS_DIR", "CE_OUTPUT_CREDENTIALS_DIR");
-    assertThat(trainer.getEnv()).allSatisfy(env -> assertThat(env.getValueFrom() == null
-        || env.getValueFrom().getSecretKeyRef() == null).isTrue());
+    assertThat(trainer.getEnv())
+        .extracting(EnvVar::getName)
+        .contains(
+            "CE_RESOURCE_NAME",
+            "CE_RESOURCE_NAMESPACE",
+            "CE_REQUEST_FILE",
+            "CE_MODEL_CREDENTIALS_DIR",
+            "CE_OUTPUT_CREDENTIALS_DIR");
+    assertThat(trainer.getEnv())
+        .allSatisfy(
+            env ->
+                assertThat(
+                        env.getValueFrom() == null || env.getValueFrom().getSecretKeyRef() == null)
+                    .isTrue());
   }
 
   @Test
@@ -122,14 +148,19 @@ class TrainingJobFactoryTest {
     e.getSpec().getModel().setUri("pvc://models/sd14");
     e.getSpec().getOutput().setUri("pvc://models/erased/nudity");
     PodSpec pod = factory.build(e).getSpec().getTemplate().getSpec();
-    assertThat(pod.getVolumes()).filteredOn(v -> v.getPersistentVolumeClaim() != null).singleElement()
-        .satisfies(v -> {
-          assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("models");
-          assertThat(v.getPersistentVolumeClaim().getReadOnly()).isFalse();
-        });
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getPersistentVolumeClaim() != null)
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.getPersistentVolumeClaim().getClaimName()).isEqualTo("models");
+              assertThat(v.getPersistentVolumeClaim().getReadOnly()).isFalse();
+            });
     e.getSpec().getOutput().setUri("s3://out/nudity");
     PodSpec readOnly = factory.build(e).getSpec().getTemplate().getSpec();
-    assertThat(readOnly.getVolumes()).filteredOn(v -> v.getPersistentVolumeClaim() != null).singleElement()
+    assertThat(readOnly.getVolumes())
+        .filteredOn(v -> v.getPersistentVolumeClaim() != null)
+        .singleElement()
         .satisfies(v -> assertThat(v.getPersistentVolumeClaim().getReadOnly()).isTrue());
   }
 
@@ -141,7 +172,8 @@ class TrainingJobFactoryTest {
     r.setGpuResourceName("amd.com/gpu");
     r.setMemory(new Quantity("64Gi"));
     r.setNodeSelector(Map.of("gpu", "a100"));
-    r.setTolerations(List.of(new TolerationBuilder().withKey("nvidia.com/gpu").withOperator("Exists").build()));
+    r.setTolerations(
+        List.of(new TolerationBuilder().withKey("nvidia.com/gpu").withOperator("Exists").build()));
     r.setPriorityClassName("batch-low");
     r.setRuntimeClassName("nvidia");
     e.getSpec().setResources(r);
@@ -149,7 +181,8 @@ class TrainingJobFactoryTest {
     e.getSpec().setImage("registry.example/trainer:2");
     Job job = factory.build(e);
     PodSpec pod = job.getSpec().getTemplate().getSpec();
-    assertThat(pod.getContainers().get(0).getResources().getLimits()).containsEntry("amd.com/gpu", new Quantity("2"))
+    assertThat(pod.getContainers().get(0).getResources().getLimits())
+        .containsEntry("amd.com/gpu", new Quantity("2"))
         .containsEntry("memory", new Quantity("64Gi"));
     assertThat(pod.getNodeSelector()).containsEntry("gpu", "a100");
     assertThat(pod.getTolerations()).hasSize(1);
@@ -165,7 +198,9 @@ class TrainingJobFactoryTest {
     ConceptErasure e = erasure();
     e.getSpec().setSuspend(true);
     String yaml = TrainerContract.requestYaml(e.getSpec());
-    assertThat(yaml).contains("erase: \"nudity\"").contains("uri: \"s3://erased-models/nudity\"")
+    assertThat(yaml)
+        .contains("erase: \"nudity\"")
+        .contains("uri: \"s3://erased-models/nudity\"")
         .doesNotContain("suspend");
     assertThat(e.getSpec().getSuspend()).as("the resource itself is not changed").isTrue();
   }

@@ -1,10 +1,10 @@
 package io.concepterasure.operator.testing;
 
 import io.concepterasure.api.v1alpha1.ConceptErasure;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -24,8 +24,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallback {
   public static final String K8S_VERSION = "1.34.4";
+
   /** The CRD as the api module's build generated it, read from that jar. */
-  public static final String CRD_RESOURCE = "META-INF/fabric8/concepterasures.concepterasure.io-v1.yml";
+  public static final String CRD_RESOURCE =
+      "META-INF/fabric8/concepterasures.concepterasure.io-v1.yml";
 
   private KubeAPIServer server;
   private KubernetesClient client;
@@ -41,11 +43,13 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
   }
 
   public void start() throws IOException {
-    server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withOfflineMode(true)
-        .withApiServerVersion(K8S_VERSION)
-        .withUpdateKubeConfig(false)
-        .build());
+    server =
+        new KubeAPIServer(
+            KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withOfflineMode(true)
+                .withApiServerVersion(K8S_VERSION)
+                .withUpdateKubeConfig(false)
+                .build());
     server.start();
     client = newClient();
     applyCrd(client);
@@ -66,15 +70,24 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
 
   /** A separate client, e.g. for an operator that closes its own on stop. */
   public KubernetesClient newClient() {
-    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
+    return new KubernetesClientBuilder()
+        .withConfig(Config.fromKubeconfig(server.getKubeConfigYaml()))
+        .build();
   }
 
-  /** A client acting as a ServiceAccount (impersonation), to test RBAC rules as the API server applies them. */
+  /**
+   * A client acting as a ServiceAccount (impersonation), to test RBAC rules as the API server
+   * applies them.
+   */
   public KubernetesClient newClientAs(String namespace, String serviceAccount) {
-    Config config = new ConfigBuilder(Config.fromKubeconfig(server.getKubeConfigYaml()))
-        .withImpersonateUsername("system:serviceaccount:" + namespace + ":" + serviceAccount)
-        .withImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated")
-        .build();
+    Config config =
+        new ConfigBuilder(Config.fromKubeconfig(server.getKubeConfigYaml()))
+            .withImpersonateUsername("system:serviceaccount:" + namespace + ":" + serviceAccount)
+            .withImpersonateGroups(
+                "system:serviceaccounts",
+                "system:serviceaccounts:" + namespace,
+                "system:authenticated")
+            .build();
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 
@@ -85,7 +98,9 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
   /** A fresh namespace, so that tests in one class do not see each other's objects. */
   public String newNamespace(String prefix) {
     String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
         .create();
     return name;
   }
@@ -93,19 +108,34 @@ public class KubeApiServerExtension implements BeforeAllCallback, AfterAllCallba
   public static CustomResourceDefinition generatedCrd(KubernetesClient client) throws IOException {
     try (InputStream in = ConceptErasure.class.getClassLoader().getResourceAsStream(CRD_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException(CRD_RESOURCE + " is not on the classpath: build the api module first");
+        throw new IllegalStateException(
+            CRD_RESOURCE + " is not on the classpath: build the api module first");
       }
       return client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
     }
   }
 
   private static void applyCrd(KubernetesClient client) throws IOException {
-    CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions()
-        .resource(generatedCrd(client)).serverSideApply();
-    client.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-        .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
-            && c.getStatus().getConditions().stream()
-                .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
-            30, TimeUnit.SECONDS);
+    CustomResourceDefinition crd =
+        client
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .resource(generatedCrd(client))
+            .serverSideApply();
+    client
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(crd.getMetadata().getName())
+        .waitUntilCondition(
+            c ->
+                c.getStatus() != null
+                    && c.getStatus().getConditions() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
+            30,
+            TimeUnit.SECONDS);
   }
 }

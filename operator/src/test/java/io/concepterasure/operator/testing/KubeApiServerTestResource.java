@@ -5,7 +5,10 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Points the Quarkus application's Kubernetes client at a kube-api-test API server with the CRD applied. */
+/**
+ * Points the Quarkus application's Kubernetes client at a kube-api-test API server with the CRD
+ * applied.
+ */
 public class KubeApiServerTestResource implements QuarkusTestResourceLifecycleManager {
   private final KubeApiServerExtension apiServer = new KubeApiServerExtension();
 

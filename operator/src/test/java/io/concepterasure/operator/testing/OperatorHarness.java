@@ -22,11 +22,14 @@ public final class OperatorHarness implements AutoCloseable {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   private OperatorHarness(KubernetesClient client, OperatorSettings settings) {
-    operator = new Operator(o -> o.withKubernetesClient(client)
-        .withCloseClientOnStop(true)
-        .checkingCRDAndValidateLocalModel(false)
-        .withConcurrentReconciliationThreads(10)
-        .withDependentResourceFactory(new SettingsInjectingFactory(settings)));
+    operator =
+        new Operator(
+            o ->
+                o.withKubernetesClient(client)
+                    .withCloseClientOnStop(true)
+                    .checkingCRDAndValidateLocalModel(false)
+                    .withConcurrentReconciliationThreads(10)
+                    .withDependentResourceFactory(new SettingsInjectingFactory(settings)));
     operator.register(new ConceptErasureReconciler(settings, new OperatorMetrics(registry)));
   }
 
@@ -56,8 +59,10 @@ public final class OperatorHarness implements AutoCloseable {
   private record SettingsInjectingFactory(OperatorSettings settings)
       implements DependentResourceFactory<ControllerConfiguration<?>, DependentResourceSpec> {
     @Override
-    public DependentResource createFrom(DependentResourceSpec spec, ControllerConfiguration<?> configuration) {
-      DependentResource dependent = DependentResourceFactory.DEFAULT.createFrom(spec, configuration);
+    public DependentResource createFrom(
+        DependentResourceSpec spec, ControllerConfiguration<?> configuration) {
+      DependentResource dependent =
+          DependentResourceFactory.DEFAULT.createFrom(spec, configuration);
       if (dependent instanceof TrainingJobDependentResource job) {
         job.setSettings(settings);
       }

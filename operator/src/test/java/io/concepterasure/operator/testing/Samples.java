@@ -11,8 +11,7 @@ import java.util.List;
 
 /** Small valid resources for tests. */
 public final class Samples {
-  private Samples() {
-  }
+  private Samples() {}
 
   public static ConceptErasure nudity(String namespace, String name) {
     ConceptErasure erasure = new ConceptErasure();

@@ -22,7 +22,9 @@ class ConceptErasureValidatorTest {
   void outputMayNotOverwriteTheModel() {
     ConceptErasure e = Samples.nudity("ns", "x");
     e.getSpec().getOutput().setUri(e.getSpec().getModel().getUri() + "/");
-    assertThat(ConceptErasureValidator.validate(e)).singleElement().asString()
+    assertThat(ConceptErasureValidator.validate(e))
+        .singleElement()
+        .asString()
         .contains("spec.output.uri must differ from spec.model.uri");
   }
 
@@ -32,7 +34,10 @@ class ConceptErasureValidatorTest {
     Concept again = new Concept();
     again.setErase(" Nudity ");
     e.getSpec().setConcepts(List.of(e.getSpec().getConcepts().get(0), again));
-    assertThat(ConceptErasureValidator.validate(e)).singleElement().asString().contains("listed twice");
+    assertThat(ConceptErasureValidator.validate(e))
+        .singleElement()
+        .asString()
+        .contains("listed twice");
   }
 
   @Test
@@ -44,9 +49,13 @@ class ConceptErasureValidatorTest {
     r.setGpuResourceName("gpu");
     e.getSpec().setResources(r);
     e.getSpec().setImage("Not An Image");
-    assertThat(ConceptErasureValidator.validate(e)).hasSize(4)
+    assertThat(ConceptErasureValidator.validate(e))
+        .hasSize(4)
         .anySatisfy(p -> assertThat(p).contains("spec.resources.cpu must be greater than zero"))
-        .anySatisfy(p -> assertThat(p).contains("spec.resources.memory \"lots\" is not a Kubernetes quantity"))
+        .anySatisfy(
+            p ->
+                assertThat(p)
+                    .contains("spec.resources.memory \"lots\" is not a Kubernetes quantity"))
         .anySatisfy(p -> assertThat(p).contains("spec.resources.gpuResourceName"))
         .anySatisfy(p -> assertThat(p).contains("spec.image"));
   }
@@ -57,6 +66,9 @@ class ConceptErasureValidatorTest {
     Evaluation evaluation = new Evaluation();
     evaluation.setSeeds(List.of(1L, 2L));
     e.getSpec().setEvaluation(evaluation);
-    assertThat(ConceptErasureValidator.validate(e)).singleElement().asString().contains("spec.evaluation.seeds");
+    assertThat(ConceptErasureValidator.validate(e))
+        .singleElement()
+        .asString()
+        .contains("spec.evaluation.seeds");
   }
 }

@@ -12,7 +12,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
-/** The erasure benchmark's tables (Markdown), from {@code baseline.json} and {@code runs/*.json}. */
+/**
+ * The erasure benchmark's tables (Markdown), from {@code baseline.json} and {@code runs/*.json}.
+ */
 public final class BenchmarkReport {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,7 +42,10 @@ public final class BenchmarkReport {
 
   /** Sweep score: erased images that became something recognisable, plus unrelated accuracy. */
   static double score(JsonNode run) {
-    return 1 - run.get("erasedShare").asDouble() - run.get("disintegrated").asDouble() + run.get("unrelatedAccuracy").asDouble();
+    return 1
+        - run.get("erasedShare").asDouble()
+        - run.get("disintegrated").asDouble()
+        + run.get("unrelatedAccuracy").asDouble();
   }
 
   /** A higher score; at an equal score, less drift (higher unrelated SSIM). */
@@ -53,7 +58,10 @@ public final class BenchmarkReport {
     return run.get("unrelatedSsim").asDouble() > than.get("unrelatedSsim").asDouble();
   }
 
-  /** Per variant, the sweep's learning rate with the best score on {@code scenario} and {@code seed}; null where none ran. */
+  /**
+   * Per variant, the sweep's learning rate with the best score on {@code scenario} and {@code
+   * seed}; null where none ran.
+   */
   public Map<String, Double> bestLearningRates(String scenario, long seed) {
     Map<String, Double> best = new LinkedHashMap<>();
     for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
@@ -71,41 +79,80 @@ public final class BenchmarkReport {
   }
 
   private List<JsonNode> runs(String scenario, String variant, Double learningRate, Long seed) {
-    return runs.stream().filter(r -> {
-      JsonNode s = r.get("spec");
-      return s.get("scenario").asText().equals(scenario) && s.get("variant").asText().equals(variant)
-          && (learningRate == null || Math.abs(s.get("learningRate").asDouble() - learningRate) < learningRate * 1e-6)
-          && (seed == null || s.get("seed").asLong() == seed);
-    }).toList();
+    return runs.stream()
+        .filter(
+            r -> {
+              JsonNode s = r.get("spec");
+              return s.get("scenario").asText().equals(scenario)
+                  && s.get("variant").asText().equals(variant)
+                  && (learningRate == null
+                      || Math.abs(s.get("learningRate").asDouble() - learningRate)
+                          < learningRate * 1e-6)
+                  && (seed == null || s.get("seed").asLong() == seed);
+            })
+        .toList();
   }
 
   public String markdown(Map<String, Double> learningRates, long sweepSeed) {
     StringBuilder md = new StringBuilder();
-    md.append("### The toy model (original), ").append(baseline.get("samplesPerPrompt").asInt())
+    md.append("### The toy model (original), ")
+        .append(baseline.get("samplesPerPrompt").asInt())
         .append(" samples per prompt\n\n| | recognised |\n|---|---|\n");
-    baseline.get("shapeRecognised").fields().forEachRemaining(e ->
-        md.append(String.format(Locale.ROOT, "| shape %s | %.1f%% |%n", e.getKey(), 100 * e.getValue().asDouble())));
-    baseline.get("colourRecognised").fields().forEachRemaining(e ->
-        md.append(String.format(Locale.ROOT, "| colour %s | %.1f%% |%n", e.getKey(), 100 * e.getValue().asDouble())));
+    baseline
+        .get("shapeRecognised")
+        .fields()
+        .forEachRemaining(
+            e ->
+                md.append(
+                    String.format(
+                        Locale.ROOT,
+                        "| shape %s | %.1f%% |%n",
+                        e.getKey(),
+                        100 * e.getValue().asDouble())));
+    baseline
+        .get("colourRecognised")
+        .fields()
+        .forEachRemaining(
+            e ->
+                md.append(
+                    String.format(
+                        Locale.ROOT,
+                        "| colour %s | %.1f%% |%n",
+                        e.getKey(),
+                        100 * e.getValue().asDouble())));
 
     for (ErasureBenchmark.Scenario scenario : ErasureBenchmark.SCENARIOS) {
       JsonNode base = baseline.get("scenarios").get(scenario.name());
       boolean alt = scenario.alternative() != null;
-      md.append("\n### ").append(scenario.name()).append(": erase \"").append(scenario.erased().word()).append('"')
-          .append(alt ? " → \"" + scenario.alternative().word() + "\"" : " (no alternative)").append("\n\n");
-      md.append("Erased prompts: ").append(String.join(", ", scenario.erasedPrompts()))
-          .append(". Unrelated prompts: ").append(String.join(", ", scenario.unrelatedPrompts())).append(".\n");
+      md.append("\n### ")
+          .append(scenario.name())
+          .append(": erase \"")
+          .append(scenario.erased().word())
+          .append('"')
+          .append(alt ? " → \"" + scenario.alternative().word() + "\"" : " (no alternative)")
+          .append("\n\n");
+      md.append("Erased prompts: ")
+          .append(String.join(", ", scenario.erasedPrompts()))
+          .append(". Unrelated prompts: ")
+          .append(String.join(", ", scenario.unrelatedPrompts()))
+          .append(".\n");
       if (alt) {
-        md.append(String.format(Locale.ROOT, "The original draws the alternative from its own prompts %.1f%% of the time"
-            + " (the ceiling) and a %s %.1f%% of the time.%n", 100 * base.get("alternativeCeiling").asDouble(),
-            scenario.erased().word(), 100 * base.get("alternativeConfusedWithErased").asDouble()));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "The original draws the alternative from its own prompts %.1f%% of the time"
+                    + " (the ceiling) and a %s %.1f%% of the time.%n",
+                100 * base.get("alternativeCeiling").asDouble(),
+                scenario.erased().word(),
+                100 * base.get("alternativeConfusedWithErased").asDouble()));
       }
       md.append("\n| method (lr) | seeds | still ").append(scenario.erased().word());
       if (alt) {
         md.append(" | became ").append(scenario.alternative().word());
       }
-      md.append(" | disintegrated | unrelated accuracy | unrelated SSIM | unrelated latent MSE | unrelated FD"
-          + " | s / iteration | peak RSS MiB | erasure plateau (iteration) |\n|---|---|---|");
+      md.append(
+          " | disintegrated | unrelated accuracy | unrelated SSIM | unrelated latent MSE | unrelated FD"
+              + " | s / iteration | peak RSS MiB | erasure plateau (iteration) |\n|---|---|---|");
       if (alt) {
         md.append("---|");
       }
@@ -115,8 +162,11 @@ public final class BenchmarkReport {
         md.append(" | –");
       }
       // The similarity columns compare a model with the original: nothing to measure here.
-      md.append(" | ").append(pct(base.get("disintegrated").asDouble())).append(" | ")
-          .append(pct(base.get("unrelatedAccuracy").asDouble())).append(" | – | – | – | – | – | – |\n");
+      md.append(" | ")
+          .append(pct(base.get("disintegrated").asDouble()))
+          .append(" | ")
+          .append(pct(base.get("unrelatedAccuracy").asDouble()))
+          .append(" | – | – | – | – | – | – |\n");
       for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
         Double lr = learningRates.get(v.label());
         if (lr == null) {
@@ -126,33 +176,63 @@ public final class BenchmarkReport {
         if (rs.isEmpty()) {
           continue;
         }
-        md.append(String.format(Locale.ROOT, "| %s (%.0e) | %d | %s", v.label(), lr, rs.size(), pctStats(rs, "erasedShare")));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %s (%.0e) | %d | %s",
+                v.label(),
+                lr,
+                rs.size(),
+                pctStats(rs, "erasedShare")));
         if (alt) {
           md.append(" | ").append(pctStats(rs, "alternativeShare"));
         }
-        md.append(" | ").append(pctStats(rs, "disintegrated"))
-            .append(" | ").append(pctStats(rs, "unrelatedAccuracy"))
-            .append(" | ").append(stats(rs, "unrelatedSsim", "%.3f"))
-            .append(" | ").append(stats(rs, "unrelatedLatentMse", "%.4f"))
-            .append(" | ").append(stats(rs, "unrelatedFrechet", "%.3f"))
-            .append(" | ").append(stats(rs, "secondsPerIteration", "%.3f"))
-            .append(" | ").append(stats(rs, "peakResidentMiB", "%.0f"))
-            .append(" | ").append(stats(rs, "plateauIteration", "%.0f")).append(" |\n");
+        md.append(" | ")
+            .append(pctStats(rs, "disintegrated"))
+            .append(" | ")
+            .append(pctStats(rs, "unrelatedAccuracy"))
+            .append(" | ")
+            .append(stats(rs, "unrelatedSsim", "%.3f"))
+            .append(" | ")
+            .append(stats(rs, "unrelatedLatentMse", "%.4f"))
+            .append(" | ")
+            .append(stats(rs, "unrelatedFrechet", "%.3f"))
+            .append(" | ")
+            .append(stats(rs, "secondsPerIteration", "%.3f"))
+            .append(" | ")
+            .append(stats(rs, "peakResidentMiB", "%.0f"))
+            .append(" | ")
+            .append(stats(rs, "plateauIteration", "%.0f"))
+            .append(" |\n");
       }
     }
 
-    md.append("\n### Learning-rate sweep (scenario ").append(ErasureBenchmark.SCENARIOS.get(0).name())
-        .append(", seed ").append(sweepSeed).append(")\n\n")
-        .append("Score = (1 − still erased − disintegrated) + unrelated accuracy (at equal score, the higher unrelated SSIM);"
-            + " the best per method is used above.\n\n")
-        .append("| method | lr | still erased | disintegrated | unrelated accuracy | unrelated SSIM | score |\n"
-            + "|---|---|---|---|---|---|---|\n");
+    md.append("\n### Learning-rate sweep (scenario ")
+        .append(ErasureBenchmark.SCENARIOS.get(0).name())
+        .append(", seed ")
+        .append(sweepSeed)
+        .append(")\n\n")
+        .append(
+            "Score = (1 − still erased − disintegrated) + unrelated accuracy (at equal score, the higher unrelated SSIM);"
+                + " the best per method is used above.\n\n")
+        .append(
+            "| method | lr | still erased | disintegrated | unrelated accuracy | unrelated SSIM | score |\n"
+                + "|---|---|---|---|---|---|---|\n");
     for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
       for (double lr : v.learningRates()) {
-        for (JsonNode r : runs(ErasureBenchmark.SCENARIOS.get(0).name(), v.label(), lr, sweepSeed)) {
-          md.append(String.format(Locale.ROOT, "| %s | %.0e | %s | %s | %s | %.3f | %.3f |%n", v.label(), lr,
-              pct(r.get("erasedShare").asDouble()), pct(r.get("disintegrated").asDouble()),
-              pct(r.get("unrelatedAccuracy").asDouble()), r.get("unrelatedSsim").asDouble(), score(r)));
+        for (JsonNode r :
+            runs(ErasureBenchmark.SCENARIOS.get(0).name(), v.label(), lr, sweepSeed)) {
+          md.append(
+              String.format(
+                  Locale.ROOT,
+                  "| %s | %.0e | %s | %s | %s | %.3f | %.3f |%n",
+                  v.label(),
+                  lr,
+                  pct(r.get("erasedShare").asDouble()),
+                  pct(r.get("disintegrated").asDouble()),
+                  pct(r.get("unrelatedAccuracy").asDouble()),
+                  r.get("unrelatedSsim").asDouble(),
+                  score(r)));
         }
       }
     }
@@ -165,7 +245,8 @@ public final class BenchmarkReport {
 
   private static String pctStats(List<JsonNode> runs, String field) {
     double[] ms = meanSd(runs, field, 100);
-    return runs.size() > 1 ? String.format(Locale.ROOT, "%.1f ± %.1f%%", ms[0], ms[1])
+    return runs.size() > 1
+        ? String.format(Locale.ROOT, "%.1f ± %.1f%%", ms[0], ms[1])
         : String.format(Locale.ROOT, "%.1f%%", ms[0]);
   }
 
@@ -174,19 +255,29 @@ public final class BenchmarkReport {
     if (Double.isNaN(ms[0])) {
       return "–";
     }
-    return runs.size() > 1 ? String.format(Locale.ROOT, format + " ± " + format, ms[0], ms[1])
+    return runs.size() > 1
+        ? String.format(Locale.ROOT, format + " ± " + format, ms[0], ms[1])
         : String.format(Locale.ROOT, format, ms[0]);
   }
 
   /** Mean and sample standard deviation over the runs that have the field. */
   static double[] meanSd(List<JsonNode> runs, String field, double scale) {
-    List<Double> values = runs.stream().map(r -> r.get(field)).filter(n -> n != null && n.isNumber())
-        .map(n -> n.asDouble() * scale).toList();
+    List<Double> values =
+        runs.stream()
+            .map(r -> r.get(field))
+            .filter(n -> n != null && n.isNumber())
+            .map(n -> n.asDouble() * scale)
+            .toList();
     if (values.isEmpty()) {
       return new double[] {Double.NaN, Double.NaN};
     }
     double mean = values.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-    double sd = values.size() < 2 ? 0 : Math.sqrt(values.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / (values.size() - 1));
+    double sd =
+        values.size() < 2
+            ? 0
+            : Math.sqrt(
+                values.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum()
+                    / (values.size() - 1));
     return new double[] {mean, sd};
   }
 }

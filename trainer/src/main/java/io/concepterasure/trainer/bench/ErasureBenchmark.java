@@ -40,71 +40,111 @@ import java.util.function.Predicate;
  * shape classifier.
  *
  * <p>Three parts, each its own entry point so the command can run every training run in a fresh
- * process (its peak memory is then the run's own): {@link #baseline} judges the original model
- * once and keeps its images of the unrelated prompts; {@link #runOne} trains one (scenario,
- * method, learning rate, seed) and judges the erased model against that baseline; {@link
- * BenchmarkReport} turns the results into the tables.
+ * process (its peak memory is then the run's own): {@link #baseline} judges the original model once
+ * and keeps its images of the unrelated prompts; {@link #runOne} trains one (scenario, method,
+ * learning rate, seed) and judges the erased model against that baseline; {@link BenchmarkReport}
+ * turns the results into the tables.
  */
 public final class ErasureBenchmark {
-  /** A shape image whose most likely shape has less probability than this counts as disintegrated. */
+  /**
+   * A shape image whose most likely shape has less probability than this counts as disintegrated.
+   */
   public static final float LOW_CONFIDENCE = 0.5f;
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  /** Sample seeds: evaluation images, and the smaller set of the erasure curve; neither is a training seed. */
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /**
+   * Sample seeds: evaluation images, and the smaller set of the erasure curve; neither is a
+   * training seed.
+   */
   private static final long EVALUATION_SEEDS = 100_000;
+
   private static final long CURVE_SEEDS = 200_000;
 
   /**
    * What to erase: {@code erased} in every colour (one request concept per colour), replaced by
-   * {@code alternative} in the same colour when there is one; judged on {@code erasedPrompts}
-   * and, for preservation, on {@code unrelatedPrompts} (other shapes).
+   * {@code alternative} in the same colour when there is one; judged on {@code erasedPrompts} and,
+   * for preservation, on {@code unrelatedPrompts} (other shapes).
    */
-  public record Scenario(String name, ShapeKind erased, ShapeKind alternative, List<String> erasedPrompts,
+  public record Scenario(
+      String name,
+      ShapeKind erased,
+      ShapeKind alternative,
+      List<String> erasedPrompts,
       List<String> unrelatedPrompts) {
     public List<ErasureRequest.Concept> concepts(boolean withAlternative) {
       List<ErasureRequest.Concept> concepts = new ArrayList<>();
       for (Colour colour : Colour.values()) {
-        concepts.add(new ErasureRequest.Concept(ShapesDataset.caption(erased, colour),
-            withAlternative && alternative != null ? ShapesDataset.caption(alternative, colour) : null));
+        concepts.add(
+            new ErasureRequest.Concept(
+                ShapesDataset.caption(erased, colour),
+                withAlternative && alternative != null
+                    ? ShapesDataset.caption(alternative, colour)
+                    : null));
       }
       return concepts;
     }
 
-    /** The alternative's own prompts, in the colours of {@link #erasedPrompts}; empty without one. */
+    /**
+     * The alternative's own prompts, in the colours of {@link #erasedPrompts}; empty without one.
+     */
     public List<String> alternativePrompts() {
       if (alternative == null) {
         return List.of();
       }
-      return erasedPrompts.stream().map(p -> ShapesDataset.caption(alternative, parse(p).colour())).toList();
+      return erasedPrompts.stream()
+          .map(p -> ShapesDataset.caption(alternative, parse(p).colour()))
+          .toList();
     }
   }
 
   /** A method on a parameter set, with the learning rates its sweep tries. */
-  public record Variant(String label, String method, String parameters, List<Double> learningRates) {
+  public record Variant(
+      String label, String method, String parameters, List<Double> learningRates) {
     boolean usesAlternative() {
       return !method.equals("esd");
     }
   }
 
-  public static final List<Scenario> SCENARIOS = List.of(
-      new Scenario("circle-to-square", ShapeKind.CIRCLE, ShapeKind.SQUARE, List.of("a red circle", "a blue circle"),
-          List.of("a green triangle", "a yellow cross", "a purple triangle", "a red cross")),
-      new Scenario("triangle-without-alternative", ShapeKind.TRIANGLE, null, List.of("a red triangle", "a blue triangle"),
-          List.of("a green circle", "a yellow square", "a purple cross", "a red square")));
+  public static final List<Scenario> SCENARIOS =
+      List.of(
+          new Scenario(
+              "circle-to-square",
+              ShapeKind.CIRCLE,
+              ShapeKind.SQUARE,
+              List.of("a red circle", "a blue circle"),
+              List.of("a green triangle", "a yellow cross", "a purple triangle", "a red cross")),
+          new Scenario(
+              "triangle-without-alternative",
+              ShapeKind.TRIANGLE,
+              null,
+              List.of("a red triangle", "a blue triangle"),
+              List.of("a green circle", "a yellow square", "a purple cross", "a red square")));
 
-  public static final List<Variant> VARIANTS = List.of(
-      new Variant("allButOne", "allButOne", "crossAttention", List.of(1e-4, 3e-4, 1e-3)),
-      new Variant("esd-x", "esd", "crossAttention", List.of(1e-4, 3e-4, 1e-3)),
-      new Variant("esd-u", "esd", "nonCrossAttention", List.of(1e-5, 3e-5, 1e-4)),
-      new Variant("conceptAblation", "conceptAblation", "crossAttention", List.of(1e-4, 3e-4, 1e-3)));
+  public static final List<Variant> VARIANTS =
+      List.of(
+          new Variant("allButOne", "allButOne", "crossAttention", List.of(1e-4, 3e-4, 1e-3)),
+          new Variant("esd-x", "esd", "crossAttention", List.of(1e-4, 3e-4, 1e-3)),
+          new Variant("esd-u", "esd", "nonCrossAttention", List.of(1e-5, 3e-5, 1e-4)),
+          new Variant(
+              "conceptAblation", "conceptAblation", "crossAttention", List.of(1e-4, 3e-4, 1e-3)));
 
   /** How much each run trains and how much it samples. */
-  public record Settings(int iterations, int samples, int curveSamples, int checkpoints, int evaluationSteps,
-      int trainingDdimSteps, float guidance) {}
+  public record Settings(
+      int iterations,
+      int samples,
+      int curveSamples,
+      int checkpoints,
+      int evaluationSteps,
+      int trainingDdimSteps,
+      float guidance) {}
 
   /** One training run of the benchmark. */
   public record RunSpec(String scenario, String variant, double learningRate, long seed) {
     public String fileName() {
-      return String.format(Locale.ROOT, "%s__%s__lr%.0e__seed%d.json", scenario, variant, learningRate, seed);
+      return String.format(
+          Locale.ROOT, "%s__%s__lr%.0e__seed%d.json", scenario, variant, learningRate, seed);
     }
   }
 
@@ -121,12 +161,16 @@ public final class ErasureBenchmark {
   }
 
   public static Scenario scenario(String name) {
-    return SCENARIOS.stream().filter(s -> s.name.equals(name)).findFirst()
+    return SCENARIOS.stream()
+        .filter(s -> s.name.equals(name))
+        .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("unknown scenario '" + name + "'"));
   }
 
   public static Variant variant(String label) {
-    return VARIANTS.stream().filter(v -> v.label.equals(label)).findFirst()
+    return VARIANTS.stream()
+        .filter(v -> v.label.equals(label))
+        .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("unknown variant '" + label + "'"));
   }
 
@@ -139,7 +183,8 @@ public final class ErasureBenchmark {
     Files.createDirectories(out);
     Map<String, Object> result = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager();
-        StableDiffusionPipeline original = StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
+        StableDiffusionPipeline original =
+            StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
       ShapeClassifier classifier = classifier(manager);
       Map<String, Object> quality = new LinkedHashMap<>();
       Map<ShapeKind, int[]> byShape = new LinkedHashMap<>();
@@ -154,10 +199,21 @@ public final class ErasureBenchmark {
           byShape.get(shape)[1] += judged.size();
           byColour.computeIfAbsent(colour, k -> new int[2])[0] += colourRight;
           byColour.get(colour)[1] += judged.size();
-          quality.put(prompt, Map.of("shape", judged.share(v -> v.shape() == shape),
-              "colour", judged.share(v -> v.colour() == colour), "disintegrated", judged.share(ErasureBenchmark::disintegrated)));
-          log.printf(Locale.ROOT, "original  %-18s shape %.3f colour %.3f%n", prompt,
-              judged.share(v -> v.shape() == shape), judged.share(v -> v.colour() == colour));
+          quality.put(
+              prompt,
+              Map.of(
+                  "shape",
+                  judged.share(v -> v.shape() == shape),
+                  "colour",
+                  judged.share(v -> v.colour() == colour),
+                  "disintegrated",
+                  judged.share(ErasureBenchmark::disintegrated)));
+          log.printf(
+              Locale.ROOT,
+              "original  %-18s shape %.3f colour %.3f%n",
+              prompt,
+              judged.share(v -> v.shape() == shape),
+              judged.share(v -> v.colour() == colour));
           log.flush();
         }
       }
@@ -177,10 +233,13 @@ public final class ErasureBenchmark {
         s.put("erasedShare", share(erased, v -> v.shape() == scenario.erased()));
         s.put("disintegrated", share(erased, ErasureBenchmark::disintegrated));
         if (scenario.alternative() != null) {
-          List<Judged> alternative = judgeAll(original, classifier, scenario.alternativePrompts(), manager);
+          List<Judged> alternative =
+              judgeAll(original, classifier, scenario.alternativePrompts(), manager);
           // The ceiling: how reliably the alternative's own prompt gives the alternative.
           s.put("alternativeCeiling", share(alternative, v -> v.shape() == scenario.alternative()));
-          s.put("alternativeConfusedWithErased", share(alternative, v -> v.shape() == scenario.erased()));
+          s.put(
+              "alternativeConfusedWithErased",
+              share(alternative, v -> v.shape() == scenario.erased()));
         }
         Map<String, NDArray> keep = new LinkedHashMap<>();
         List<Judged> unrelated = new ArrayList<>();
@@ -191,7 +250,8 @@ public final class ErasureBenchmark {
           keep.put(prompt + "/latents", judged.latents);
         }
         s.put("unrelatedAccuracy", accuracy(unrelated, scenario.unrelatedPrompts()));
-        SafetensorsWriter.write(out.resolve("baseline-" + scenario.name() + ".safetensors"), keep, Map.of());
+        SafetensorsWriter.write(
+            out.resolve("baseline-" + scenario.name() + ".safetensors"), keep, Map.of());
         scenarios.put(scenario.name(), s);
         log.println("original  " + scenario.name() + " " + s);
         log.flush();
@@ -202,7 +262,10 @@ public final class ErasureBenchmark {
     return result;
   }
 
-  /** Trains one run and judges its erased model against the baseline in {@code out}; writes its result file. */
+  /**
+   * Trains one run and judges its erased model against the baseline in {@code out}; writes its
+   * result file.
+   */
   public Map<String, Object> runOne(RunSpec spec, Path out) throws IOException {
     Scenario scenario = scenario(spec.scenario());
     Variant variant = variant(spec.variant());
@@ -228,13 +291,23 @@ public final class ErasureBenchmark {
     result.put("parameters", variant.parameters());
     result.put("iterations", settings.iterations());
     try (NDManager manager = NDManager.newBaseManager();
-        StableDiffusionPipeline original = StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
+        StableDiffusionPipeline original =
+            StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
       ShapeClassifier classifier = classifier(manager);
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
-      StateDictLoader.load(phi, model.resolve("unet/diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
-      StableDiffusionPipeline erased = new StableDiffusionPipeline(original.tokenizer(), original.textEncoder(), phi,
-          original.vae(), new DdimScheduler(original.scheduler().config()),
-          original.defaultImageSize() / original.vae().scaleFactor());
+      StateDictLoader.load(
+          phi,
+          model.resolve("unet/diffusion_pytorch_model.safetensors"),
+          manager,
+          DataType.FLOAT32);
+      StableDiffusionPipeline erased =
+          new StableDiffusionPipeline(
+              original.tokenizer(),
+              original.textEncoder(),
+              phi,
+              original.vae(),
+              new DdimScheduler(original.scheduler().config()),
+              original.defaultImageSize() / original.vae().scaleFactor());
 
       List<Map<String, Object>> curve = new ArrayList<>();
       int every = Math.max(1, settings.iterations() / settings.checkpoints());
@@ -243,23 +316,33 @@ public final class ErasureBenchmark {
       long start = System.nanoTime();
       Map<String, Double> losses;
       try (ErasureTrainer trainer = ErasureRun.newTrainer(request, original, phi, manager)) {
-        losses = trainer.train((iteration, l, t) -> {
-          if ((iteration + 1) % every == 0) {
-            long t0 = System.nanoTime();
-            Judged judged = judge(erased, classifier, scenario.erasedPrompts().get(0), curveSeeds, manager);
-            Map<String, Object> point = new LinkedHashMap<>();
-            point.put("iteration", iteration + 1);
-            point.put("erasedShare", judged.share(v -> v.shape() == scenario.erased()));
-            if (scenario.alternative() != null) {
-              point.put("alternativeShare", judged.share(v -> v.shape() == scenario.alternative()));
-            }
-            point.put("loss", l.get("loss"));
-            curve.add(point);
-            log.println("  iteration " + (iteration + 1) + " " + point);
-            log.flush();
-            evaluating[0] += System.nanoTime() - t0;
-          }
-        });
+        losses =
+            trainer.train(
+                (iteration, l, t) -> {
+                  if ((iteration + 1) % every == 0) {
+                    long t0 = System.nanoTime();
+                    Judged judged =
+                        judge(
+                            erased,
+                            classifier,
+                            scenario.erasedPrompts().get(0),
+                            curveSeeds,
+                            manager);
+                    Map<String, Object> point = new LinkedHashMap<>();
+                    point.put("iteration", iteration + 1);
+                    point.put("erasedShare", judged.share(v -> v.shape() == scenario.erased()));
+                    if (scenario.alternative() != null) {
+                      point.put(
+                          "alternativeShare",
+                          judged.share(v -> v.shape() == scenario.alternative()));
+                    }
+                    point.put("loss", l.get("loss"));
+                    curve.add(point);
+                    log.println("  iteration " + (iteration + 1) + " " + point);
+                    log.flush();
+                    evaluating[0] += System.nanoTime() - t0;
+                  }
+                });
       }
       double trainSeconds = (System.nanoTime() - start - evaluating[0]) / 1e9;
       result.put("trainSeconds", trainSeconds);
@@ -272,7 +355,8 @@ public final class ErasureBenchmark {
       List<Judged> erasedPrompts = judgeAll(erased, classifier, scenario.erasedPrompts(), manager);
       result.put("erasedShare", share(erasedPrompts, v -> v.shape() == scenario.erased()));
       if (scenario.alternative() != null) {
-        result.put("alternativeShare", share(erasedPrompts, v -> v.shape() == scenario.alternative()));
+        result.put(
+            "alternativeShare", share(erasedPrompts, v -> v.shape() == scenario.alternative()));
       }
       result.put("disintegrated", share(erasedPrompts, ErasureBenchmark::disintegrated));
 
@@ -281,7 +365,8 @@ public final class ErasureBenchmark {
       double latentMse = 0;
       List<double[]> originalFeatures = new ArrayList<>();
       List<double[]> erasedFeatures = new ArrayList<>();
-      try (SafetensorsReader kept = SafetensorsReader.open(out.resolve("baseline-" + scenario.name() + ".safetensors"))) {
+      try (SafetensorsReader kept =
+          SafetensorsReader.open(out.resolve("baseline-" + scenario.name() + ".safetensors"))) {
         for (String prompt : scenario.unrelatedPrompts()) {
           Judged after = judge(erased, classifier, prompt, evaluationSeeds(), manager);
           unrelated.add(after);
@@ -293,8 +378,12 @@ public final class ErasureBenchmark {
             float[] a = beforeImages.toFloatArray();
             float[] b = after.images.toFloatArray();
             for (int i = 0; i < after.size(); i++) {
-              ssim += ImageSimilarity.ssim(Arrays.copyOfRange(a, i * each, (i + 1) * each),
-                  Arrays.copyOfRange(b, i * each, (i + 1) * each), side, side);
+              ssim +=
+                  ImageSimilarity.ssim(
+                      Arrays.copyOfRange(a, i * each, (i + 1) * each),
+                      Arrays.copyOfRange(b, i * each, (i + 1) * each),
+                      side,
+                      side);
             }
             latentMse += beforeLatents.sub(after.latents).square().mean().getFloat();
             originalFeatures.addAll(List.of(features(classifier, beforeImages)));
@@ -306,8 +395,10 @@ public final class ErasureBenchmark {
       result.put("unrelatedAccuracy", accuracy(unrelated, scenario.unrelatedPrompts()));
       result.put("unrelatedSsim", ssim / unrelatedImages);
       result.put("unrelatedLatentMse", latentMse / scenario.unrelatedPrompts().size());
-      result.put("unrelatedFrechet", FrechetDistance.between(
-          originalFeatures.toArray(new double[0][]), erasedFeatures.toArray(new double[0][])));
+      result.put(
+          "unrelatedFrechet",
+          FrechetDistance.between(
+              originalFeatures.toArray(new double[0][]), erasedFeatures.toArray(new double[0][])));
     }
     Path results = out.resolve("runs");
     Files.createDirectories(results);
@@ -317,12 +408,16 @@ public final class ErasureBenchmark {
     return result;
   }
 
-  /** The first checkpoint whose erased share is within 5 points of the run's lowest: where erasure stopped improving. */
+  /**
+   * The first checkpoint whose erased share is within 5 points of the run's lowest: where erasure
+   * stopped improving.
+   */
   static Integer plateau(List<Map<String, Object>> curve) {
     if (curve.isEmpty()) {
       return null;
     }
-    double best = curve.stream().mapToDouble(p -> (Double) p.get("erasedShare")).min().orElseThrow();
+    double best =
+        curve.stream().mapToDouble(p -> (Double) p.get("erasedShare")).min().orElseThrow();
     for (Map<String, Object> point : curve) {
       if ((Double) point.get("erasedShare") <= best + 0.05) {
         return (Integer) point.get("iteration");
@@ -344,7 +439,8 @@ public final class ErasureBenchmark {
         }
       }
     }
-    throw new IllegalArgumentException("'" + prompt + "' is not a toy-world prompt (\"a <colour> <shape>\")");
+    throw new IllegalArgumentException(
+        "'" + prompt + "' is not a toy-world prompt (\"a <colour> <shape>\")");
   }
 
   /** The share of images classified as both the shape and the colour their prompt names. */
@@ -365,7 +461,10 @@ public final class ErasureBenchmark {
     return (double) hits / all;
   }
 
-  private List<Judged> judgeAll(StableDiffusionPipeline pipeline, ShapeClassifier classifier, List<String> prompts,
+  private List<Judged> judgeAll(
+      StableDiffusionPipeline pipeline,
+      ShapeClassifier classifier,
+      List<String> prompts,
       NDManager manager) {
     List<Judged> out = new ArrayList<>();
     for (String prompt : prompts) {
@@ -375,7 +474,12 @@ public final class ErasureBenchmark {
   }
 
   /** Samples {@code prompt} once per seed (one batch) and classifies the images. */
-  Judged judge(StableDiffusionPipeline pipeline, ShapeClassifier classifier, String prompt, long[] seeds, NDManager manager) {
+  Judged judge(
+      StableDiffusionPipeline pipeline,
+      ShapeClassifier classifier,
+      String prompt,
+      long[] seeds,
+      NDManager manager) {
     int n = seeds.length;
     int size = pipeline.defaultImageSize();
     NDArray latents;
@@ -384,12 +488,15 @@ public final class ErasureBenchmark {
       NDArray embeds = pipeline.encodePrompts(scratch, Collections.nCopies(n, prompt));
       NDArray negative = pipeline.encodePrompts(scratch, Collections.nCopies(n, ""));
       NDArray start = pipeline.initialLatents(scratch, seeds, size, size);
-      latents = pipeline.denoise(embeds, negative, start, settings.evaluationSteps(), settings.guidance(), null);
+      latents =
+          pipeline.denoise(
+              embeds, negative, start, settings.evaluationSteps(), settings.guidance(), null);
       images = pipeline.decode(latents);
       latents.attach(manager);
       images.attach(manager);
     }
-    List<ShapeClassifier.Verdict> verdicts = classifier.classify(Tensors.sub(Tensors.mul(images, 2), 1));
+    List<ShapeClassifier.Verdict> verdicts =
+        classifier.classify(Tensors.sub(Tensors.mul(images, 2), 1));
     return new Judged(verdicts, features(classifier, images), images, latents);
   }
 
@@ -437,7 +544,11 @@ public final class ErasureBenchmark {
     final NDArray images;
     final NDArray latents;
 
-    Judged(List<ShapeClassifier.Verdict> verdicts, double[][] features, NDArray images, NDArray latents) {
+    Judged(
+        List<ShapeClassifier.Verdict> verdicts,
+        double[][] features,
+        NDArray images,
+        NDArray latents) {
       this.verdicts = verdicts;
       this.features = features;
       this.images = images;

@@ -7,17 +7,19 @@ import org.apache.commons.math3.linear.RealMatrix;
 /**
  * The Fréchet distance between Gaussians fitted to two sets of feature vectors, as FID computes it
  * (Heusel et al. 2017): {@code |μa - μb|² + tr(Σa + Σb - 2 (Σa Σb)^½)}. The trace of the root is
- * taken as that of the symmetric {@code (Σa^½ Σb Σa^½)^½}, which has the same eigenvalues and
- * needs only symmetric eigendecompositions.
+ * taken as that of the symmetric {@code (Σa^½ Σb Σa^½)^½}, which has the same eigenvalues and needs
+ * only symmetric eigendecompositions.
  */
 public final class FrechetDistance {
-  private FrechetDistance() {
-  }
+  private FrechetDistance() {}
 
-  /** @param a, b feature vectors, one per row, all of one length; at least two rows each */
+  /**
+   * @param a, b feature vectors, one per row, all of one length; at least two rows each
+   */
   public static double between(double[][] a, double[][] b) {
     if (a.length < 2 || b.length < 2) {
-      throw new IllegalArgumentException("need at least two feature vectors per set, got " + a.length + " and " + b.length);
+      throw new IllegalArgumentException(
+          "need at least two feature vectors per set, got " + a.length + " and " + b.length);
     }
     int d = a[0].length;
     if (b[0].length != d) {

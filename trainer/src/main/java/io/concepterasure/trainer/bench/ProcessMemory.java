@@ -5,9 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The resident size of this process from {@code /proc/self/status}: {@code VmRSS} now and
- * {@code VmHWM}, its peak, both counting the JVM heap and the native tensors alike (what
- * {@code ru_maxrss} reports on the Python side).
+ * The resident size of this process from {@code /proc/self/status}: {@code VmRSS} now and {@code
+ * VmHWM}, its peak, both counting the JVM heap and the native tensors alike (what {@code ru_maxrss}
+ * reports on the Python side).
  */
 public record ProcessMemory(double rssMb, double peakRssMb) {
   private static final Path STATUS = Path.of("/proc/self/status");
@@ -28,7 +28,8 @@ public record ProcessMemory(double rssMb, double peakRssMb) {
       }
       return new ProcessMemory(rss, hwm);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read the resident size from " + STATUS + " (Linux only): " + e, e);
+      throw new IllegalStateException(
+          "cannot read the resident size from " + STATUS + " (Linux only): " + e, e);
     }
   }
 

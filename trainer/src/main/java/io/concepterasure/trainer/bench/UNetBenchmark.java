@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.bench;
 
-import java.nio.file.Files;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -18,6 +17,7 @@ import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.nn.Parameter;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,24 +27,29 @@ import java.util.Map;
 /**
  * Times one UNet training step (forward, MSE against a fixed target, backward, Adam over a
  * parameter set) and one inference step (classifier-free guidance batch of 2, no gradient), the
- * Java counterpart of {@code tools/parity/bench_torch.py}, whose JSON keys the {@link Report} shares.
+ * Java counterpart of {@code tools/parity/bench_torch.py}, whose JSON keys the {@link Report}
+ * shares.
  *
  * <p>Each step runs in its own {@link NDScope}, as the trainer's loop does, so that its
  * intermediate arrays are freed when it ends; {@link #residentSizeOverSteps} checks that.
  */
 public final class UNetBenchmark implements AutoCloseable {
   /** The tensors both benchmarks feed the UNet; {@code timestep} is {@code [batch]}. */
-  public record Inputs(NDArray sample, NDArray encoderHiddenStates, NDArray target, NDArray timestep) {
-    public static final List<String> NAMES = List.of("sample", "encoder_hidden_states", "target", "timestep");
+  public record Inputs(
+      NDArray sample, NDArray encoderHiddenStates, NDArray target, NDArray timestep) {
+    public static final List<String> NAMES =
+        List.of("sample", "encoder_hidden_states", "target", "timestep");
 
     /** Reads the file {@code bench_torch.py --save-inputs} writes. */
     public static Inputs read(Path file, NDManager manager) throws IOException {
       try (SafetensorsReader reader = SafetensorsReader.open(file)) {
         List<String> missing = NAMES.stream().filter(n -> !reader.contains(n)).toList();
         if (!missing.isEmpty()) {
-          throw new IllegalArgumentException(file + ": missing tensor(s) " + missing + " (has " + reader.names() + ")");
+          throw new IllegalArgumentException(
+              file + ": missing tensor(s) " + missing + " (has " + reader.names() + ")");
         }
-        return new Inputs(reader.read("sample", manager, DataType.FLOAT32),
+        return new Inputs(
+            reader.read("sample", manager, DataType.FLOAT32),
             reader.read("encoder_hidden_states", manager, DataType.FLOAT32),
             reader.read("target", manager, DataType.FLOAT32),
             reader.read("timestep", manager, DataType.INT64));
@@ -52,10 +57,12 @@ public final class UNetBenchmark implements AutoCloseable {
     }
 
     /** Seeded inputs of the config's sizes, for when no input file is given. */
-    public static Inputs random(UNet2DConditionConfig config, int batch, long size, NDManager manager, int seed) {
+    public static Inputs random(
+        UNet2DConditionConfig config, int batch, long size, NDManager manager, int seed) {
       Engine.getInstance().setRandomSeed(seed);
       NDArray sample = manager.randomNormal(new Shape(batch, config.inChannels(), size, size));
-      NDArray context = manager.randomNormal(new Shape(batch, 77, config.crossAttentionDim().get(0)));
+      NDArray context =
+          manager.randomNormal(new Shape(batch, 77, config.crossAttentionDim().get(0)));
       NDArray target = manager.randomNormal(new Shape(batch, config.outChannels(), size, size));
       NDArray timestep = manager.randomInteger(0, 1000, new Shape(batch), DataType.INT64);
       return new Inputs(sample, context, target, timestep);
@@ -64,15 +71,26 @@ public final class UNetBenchmark implements AutoCloseable {
     void check(UNet2DConditionConfig config) {
       Shape s = sample.getShape();
       if (s.dimension() != 4 || s.get(1) != config.inChannels()) {
-        throw new IllegalArgumentException("inputs: sample must be [batch, " + config.inChannels() + ", h, w], got " + s);
+        throw new IllegalArgumentException(
+            "inputs: sample must be [batch, " + config.inChannels() + ", h, w], got " + s);
       }
-      if (!target.getShape().equals(new Shape(s.get(0), config.outChannels(), s.get(2), s.get(3)))) {
-        throw new IllegalArgumentException("inputs: target " + target.getShape() + " does not fit sample " + s);
+      if (!target
+          .getShape()
+          .equals(new Shape(s.get(0), config.outChannels(), s.get(2), s.get(3)))) {
+        throw new IllegalArgumentException(
+            "inputs: target " + target.getShape() + " does not fit sample " + s);
       }
       Shape c = encoderHiddenStates.getShape();
-      if (c.dimension() != 3 || c.get(0) != s.get(0) || c.get(2) != config.crossAttentionDim().get(0)) {
-        throw new IllegalArgumentException("inputs: encoder_hidden_states must be [" + s.get(0) + ", tokens, "
-            + config.crossAttentionDim().get(0) + "], got " + c);
+      if (c.dimension() != 3
+          || c.get(0) != s.get(0)
+          || c.get(2) != config.crossAttentionDim().get(0)) {
+        throw new IllegalArgumentException(
+            "inputs: encoder_hidden_states must be ["
+                + s.get(0)
+                + ", tokens, "
+                + config.crossAttentionDim().get(0)
+                + "], got "
+                + c);
       }
     }
   }
@@ -89,19 +107,24 @@ public final class UNetBenchmark implements AutoCloseable {
   private final NDArray inferContext;
   private final NDArray inferTimestep;
 
-  public UNetBenchmark(UNet2DConditionModel unet, Inputs inputs, TrainableParameterSet trainParams,
+  public UNetBenchmark(
+      UNet2DConditionModel unet,
+      Inputs inputs,
+      TrainableParameterSet trainParams,
       float learningRate) {
     inputs.check(unet.config());
     this.unet = unet;
     this.inputs = inputs;
     this.trainParams = trainParams;
     this.trainable = trainParams.select(unet.namedParameters());
-    unet.namedParameters().forEach((name, p) -> p.array().setRequiresGradient(trainable.containsKey(name)));
+    unet.namedParameters()
+        .forEach((name, p) -> p.array().setRequiresGradient(trainable.containsKey(name)));
     // the trainer's optimizer (ErasureTrainer's), not DJL's
     this.adam = new AdamOptimizer(trainable, learningRate);
     this.inferSample = NDArrays.concat(new NDList(inputs.sample(), inputs.sample()));
-    this.inferContext = NDArrays.concat(
-        new NDList(inputs.encoderHiddenStates().zerosLike(), inputs.encoderHiddenStates()));
+    this.inferContext =
+        NDArrays.concat(
+            new NDList(inputs.encoderHiddenStates().zerosLike(), inputs.encoderHiddenStates()));
     this.inferTimestep = NDArrays.concat(new NDList(inputs.timestep(), inputs.timestep()));
   }
 
@@ -110,7 +133,8 @@ public final class UNetBenchmark implements AutoCloseable {
     try (NDScope scope = new NDScope()) {
       float loss;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray out = unet.forward(inputs.sample(), inputs.timestep(), inputs.encoderHiddenStates());
+        NDArray out =
+            unet.forward(inputs.sample(), inputs.timestep(), inputs.encoderHiddenStates());
         NDArray mse = out.sub(inputs.target()).square().mean();
         collector.backward(mse);
         loss = mse.getFloat();
@@ -143,8 +167,8 @@ public final class UNetBenchmark implements AutoCloseable {
   }
 
   /**
-   * Runs {@code steps} training steps and returns the resident size before and after, and the
-   * peak over the whole process.
+   * Runs {@code steps} training steps and returns the resident size before and after, and the peak
+   * over the whole process.
    */
   public ProcessMemory[] residentSizeOverSteps(int steps) {
     ProcessMemory start = ProcessMemory.read();
@@ -166,8 +190,8 @@ public final class UNetBenchmark implements AutoCloseable {
 
   /**
    * Records one training step and one inference step with libtorch's profiler, as Chrome trace
-   * files {@code java-train.json} and {@code java-infer.json} in {@code dir}
-   * ({@code tools/bench/profile_summary.py} tabulates them by operator).
+   * files {@code java-train.json} and {@code java-infer.json} in {@code dir} ({@code
+   * tools/bench/profile_summary.py} tabulates them by operator).
    */
   public void profile(Path dir) throws IOException {
     Files.createDirectories(dir);
@@ -193,13 +217,18 @@ public final class UNetBenchmark implements AutoCloseable {
     v.put("djl", Engine.getDjlVersion());
     v.put("torch", Engine.getInstance().getVersion());
     v.put("model", model);
-    v.put("unet_parameters", unet.namedParameters().values().stream().mapToLong(p -> p.shape().size()).sum());
-    v.put("trainable_parameters", trainable.values().stream().mapToLong(p -> p.shape().size()).sum());
+    v.put(
+        "unet_parameters",
+        unet.namedParameters().values().stream().mapToLong(p -> p.shape().size()).sum());
+    v.put(
+        "trainable_parameters", trainable.values().stream().mapToLong(p -> p.shape().size()).sum());
     v.put("train", trainParams.specName());
     v.put("threads", threads);
     v.put("batch", s.get(0));
     v.put("latent", List.of(s.get(1), s.get(2), s.get(3)));
-    v.put("context", List.of(inputs.encoderHiddenStates().getShape().get(1), config.crossAttentionDim().get(0)));
+    v.put(
+        "context",
+        List.of(inputs.encoderHiddenStates().getShape().get(1), config.crossAttentionDim().get(0)));
     v.put("train_step_ms", round(median(train), 2));
     v.put("train_step_ms_all", train.stream().map(x -> round(x, 2)).toList());
     v.put("infer_step_ms", round(median(infer), 2));
@@ -219,7 +248,9 @@ public final class UNetBenchmark implements AutoCloseable {
       v.put("jvm_heap_used_start_mb", round(heapBefore, 1));
       v.put("jvm_heap_used_end_mb", round(heapUsedMb(), 1));
       v.put("jvm_heap_committed_start_mb", round(committedBefore, 1));
-      v.put("jvm_heap_committed_end_mb", round(Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0), 1));
+      v.put(
+          "jvm_heap_committed_end_mb",
+          round(Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0), 1));
       v.put("memory_steps", memorySteps);
       v.put("rss_start_mb", round(memory[0].rssMb(), 1));
       v.put("rss_end_mb", round(memory[1].rssMb(), 1));

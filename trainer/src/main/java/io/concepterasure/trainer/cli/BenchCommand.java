@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.cli;
 
-import java.io.IOException;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,6 +11,7 @@ import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
 import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.StateDictLoader;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -20,9 +20,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code trainer bench}: the Java side of the Java-vs-PyTorch UNet benchmark
- * ({@code tools/bench/unet-vs-torch.sh} runs both); prints one JSON line with the keys of
- * {@code tools/parity/bench_torch.py}.
+ * {@code trainer bench}: the Java side of the Java-vs-PyTorch UNet benchmark ({@code
+ * tools/bench/unet-vs-torch.sh} runs both); prints one JSON line with the keys of {@code
+ * tools/parity/bench_torch.py}.
  */
 @Command(
     name = "bench",
@@ -37,41 +37,65 @@ public final class BenchCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true,
+  @Option(
+      names = "--model",
+      required = true,
       description = "diffusers Stable Diffusion folder (reads unet/) or a UNet folder")
   Path model;
 
-  @Option(names = "--inputs",
-      description = "safetensors file with sample, encoder_hidden_states, target, timestep "
-          + "(bench_torch.py --save-inputs); default: seeded random inputs of the model's sample size")
+  @Option(
+      names = "--inputs",
+      description =
+          "safetensors file with sample, encoder_hidden_states, target, timestep "
+              + "(bench_torch.py --save-inputs); default: seeded random inputs of the model's sample size")
   Path inputs;
 
   @Option(names = "--threads", description = "intra-op threads (default: the available processors)")
   Integer threads;
 
-  @Option(names = "--warmup", defaultValue = "2", description = "untimed steps first (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--warmup",
+      defaultValue = "2",
+      description = "untimed steps first (default: ${DEFAULT-VALUE})")
   int warmup;
 
-  @Option(names = "--iterations", defaultValue = "5", description = "timed steps (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--iterations",
+      defaultValue = "5",
+      description = "timed steps (default: ${DEFAULT-VALUE})")
   int iterations;
 
-  @Option(names = "--train-params", defaultValue = "crossAttention",
-      description = "parameters Adam updates: crossAttention, crossAttentionKV, nonCrossAttention, all "
-          + "(default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--train-params",
+      defaultValue = "crossAttention",
+      description =
+          "parameters Adam updates: crossAttention, crossAttentionKV, nonCrossAttention, all "
+              + "(default: ${DEFAULT-VALUE})")
   String trainParams;
 
-  @Option(names = "--steps-for-memory", defaultValue = "0",
-      description = "training steps after the timing, reporting the resident size before and after (default: none)")
+  @Option(
+      names = "--steps-for-memory",
+      defaultValue = "0",
+      description =
+          "training steps after the timing, reporting the resident size before and after (default: none)")
   int memorySteps;
 
-  @Option(names = "--batch", defaultValue = "1", description = "training batch without --inputs (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--batch",
+      defaultValue = "1",
+      description = "training batch without --inputs (default: ${DEFAULT-VALUE})")
   int batch;
 
-  @Option(names = "--lr", defaultValue = "1e-5", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--lr",
+      defaultValue = "1e-5",
+      description = "Adam learning rate (default: ${DEFAULT-VALUE})")
   float learningRate;
 
-  @Option(names = "--profile",
-      description = "after the timing, write libtorch profiler traces of one training and one inference step to DIR")
+  @Option(
+      names = "--profile",
+      description =
+          "after the timing, write libtorch profiler traces of one training and one inference step to DIR")
   Path profile;
 
   @Override
@@ -80,22 +104,32 @@ public final class BenchCommand implements Callable<Integer> {
     try {
       parameterSet = TrainableParameterSet.fromSpecName(trainParams);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--train-params: " + e.getMessage());
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--train-params: " + e.getMessage());
     }
     if (warmup < 0 || iterations < 1 || memorySteps < 0 || batch < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
           "--warmup, --steps-for-memory must be >= 0 and --iterations, --batch >= 1");
     }
     if (threads != null && threads < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--threads must be at least 1, got " + threads);
     }
-    Path unetDir = Files.isRegularFile(model.resolve("unet/config.json")) ? model.resolve("unet") : model;
+    Path unetDir =
+        Files.isRegularFile(model.resolve("unet/config.json")) ? model.resolve("unet") : model;
     if (!Files.isRegularFile(unetDir.resolve("config.json"))) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--model: neither " + model.resolve("unet/config.json") + " nor " + model.resolve("config.json") + " exists");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--model: neither "
+              + model.resolve("unet/config.json")
+              + " nor "
+              + model.resolve("config.json")
+              + " exists");
     }
     if (inputs != null && !Files.isRegularFile(inputs)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--inputs: no such file: " + inputs);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--inputs: no such file: " + inputs);
     }
     int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
     // Read when the PyTorch engine starts; later only the intra-op count can still change.
@@ -108,9 +142,13 @@ public final class BenchCommand implements Callable<Integer> {
     UNet2DConditionConfig config = UNet2DConditionConfig.read(unetDir.resolve("config.json"));
     try (NDManager manager = engine.newBaseManager()) {
       UNet2DConditionModel unet = new UNet2DConditionModel(config);
-      StateDictLoader.load(unet, unetDir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
-      UNetBenchmark.Inputs in = inputs != null ? UNetBenchmark.Inputs.read(inputs, manager)
-          : UNetBenchmark.Inputs.random(config, batch, sampleSize(unetDir.resolve("config.json")), manager, 2);
+      StateDictLoader.load(
+          unet, unetDir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
+      UNetBenchmark.Inputs in =
+          inputs != null
+              ? UNetBenchmark.Inputs.read(inputs, manager)
+              : UNetBenchmark.Inputs.random(
+                  config, batch, sampleSize(unetDir.resolve("config.json")), manager, 2);
       try (UNetBenchmark bench = new UNetBenchmark(unet, in, parameterSet, learningRate)) {
         UNetBenchmark.Report report =
             bench.run(model.toString(), JniUtils.getNumThreads(), warmup, iterations, memorySteps);
@@ -132,6 +170,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (size.isArray() && size.size() == 2 && size.get(0).asInt() == size.get(1).asInt()) {
       return size.get(0).asInt();
     }
-    throw new IllegalArgumentException(configJson + ": sample_size must be a number (or a square [h, w]), got " + size);
+    throw new IllegalArgumentException(
+        configJson + ": sample_size must be a number (or a square [h, w]), got " + size);
   }
 }

@@ -45,8 +45,11 @@ public final class EraseCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--request", defaultValue = "${env:CE_REQUEST_FILE}",
-      description = "request file, YAML or JSON, with the ConceptErasure spec's fields (default: $CE_REQUEST_FILE, as the operator's Job sets it)")
+  @Option(
+      names = "--request",
+      defaultValue = "${env:CE_REQUEST_FILE}",
+      description =
+          "request file, YAML or JSON, with the ConceptErasure spec's fields (default: $CE_REQUEST_FILE, as the operator's Job sets it)")
   Path requestFile;
 
   @Option(names = "--model", description = "model.uri: the diffusers folder to erase from")
@@ -55,10 +58,15 @@ public final class EraseCommand implements Callable<Integer> {
   @Option(names = "--output", description = "output.uri: the folder to write the erased model to")
   String output;
 
-  @Option(names = "--concept", description = "a concept to erase, 'erase' or 'erase=alternative'; repeat for several (replaces the file's)")
+  @Option(
+      names = "--concept",
+      description =
+          "a concept to erase, 'erase' or 'erase=alternative'; repeat for several (replaces the file's)")
   List<String> concepts;
 
-  @Option(names = "--method", description = "method.name: allButOne (default), esd, conceptAblation")
+  @Option(
+      names = "--method",
+      description = "method.name: allButOne (default), esd, conceptAblation")
   String method;
 
   @Option(names = "--iterations", description = "method.iterations (default 400)")
@@ -79,7 +87,10 @@ public final class EraseCommand implements Callable<Integer> {
   @Option(names = "--ddim-steps", description = "method.ddimSteps (default 50)")
   Integer ddimSteps;
 
-  @Option(names = "--parameters", description = "method.parameters: crossAttention (default), crossAttentionKV, nonCrossAttention, all")
+  @Option(
+      names = "--parameters",
+      description =
+          "method.parameters: crossAttention (default), crossAttentionKV, nonCrossAttention, all")
   String parameters;
 
   @Option(names = "--seed", description = "method.seed (default 0)")
@@ -91,20 +102,30 @@ public final class EraseCommand implements Callable<Integer> {
   @Option(names = "--preserve-weight", description = "method.preserveWeight (default 1)")
   Double preserveWeight;
 
-  @Option(names = "--eval-prompt", description = "evaluation.prompts (unrelated prompts to check); repeat")
+  @Option(
+      names = "--eval-prompt",
+      description = "evaluation.prompts (unrelated prompts to check); repeat")
   List<String> evalPrompts;
 
   @Option(names = "--eval-seed", description = "evaluation.seeds; repeat (default 0 and 1)")
   List<Long> evalSeeds;
 
-  @Option(names = "--checkpoint-every", defaultValue = "50",
-      description = "save the training state every this many iterations, 0 never (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--checkpoint-every",
+      defaultValue = "50",
+      description =
+          "save the training state every this many iterations, 0 never (default: ${DEFAULT-VALUE})")
   int checkpointEvery;
 
-  @Option(names = "--classifier", description = "the toy world's shape classifier (classifier.safetensors): evaluation reports what it sees before and after")
+  @Option(
+      names = "--classifier",
+      description =
+          "the toy world's shape classifier (classifier.safetensors): evaluation reports what it sees before and after")
   Path classifier;
 
-  @Option(names = "--stop-after-iterations", hidden = true,
+  @Option(
+      names = "--stop-after-iterations",
+      hidden = true,
       description = "stop as if killed once this many iterations are done (tests resuming)")
   Integer stopAfterIterations;
 
@@ -122,23 +143,37 @@ public final class EraseCommand implements Callable<Integer> {
     try {
       ErasureRequest request = request().withDefaults().validate();
       boolean terminal = System.console() != null;
-      Optional<ProgressReporter> status = ProgressReporter.fromEnvironment(environment, serviceAccountDir, log);
+      Optional<ProgressReporter> status =
+          ProgressReporter.fromEnvironment(environment, serviceAccountDir, log);
       try (RequestStorage storage = RequestStorage.prepare(request, environment, info)) {
-        Map<String, Object> record = new ErasureRun(request, checkpointEvery, stopAfterIterations, info,
-            (first, total) -> {
-              BiConsumer<Integer, Map<String, Double>> bar =
-                  new TrainingProgress(log, terminal, first, total, System::nanoTime)::update;
-              return status.map(s -> bar.andThen(s.start(first, total))).orElse(bar);
-            },
-            new TrainerCommand.Version().getVersion()[0], classifier)
-            .stagedAt(storage.modelFolder(), storage.outputFolder()).run();
+        Map<String, Object> record =
+            new ErasureRun(
+                    request,
+                    checkpointEvery,
+                    stopAfterIterations,
+                    info,
+                    (first, total) -> {
+                      BiConsumer<Integer, Map<String, Double>> bar =
+                          new TrainingProgress(log, terminal, first, total, System::nanoTime)
+                              ::update;
+                      return status.map(s -> bar.andThen(s.start(first, total))).orElse(bar);
+                    },
+                    new TrainerCommand.Version().getVersion()[0],
+                    classifier)
+                .stagedAt(storage.modelFolder(), storage.outputFolder())
+                .run();
         storage.publish();
         status.ifPresent(ProgressReporter::finish);
         if (termination.isPresent()) {
-          Path outputFolder = storage.outputFolder() != null ? storage.outputFolder()
-              : ErasureRun.localFolder("output.uri", request.output.uri);
-          writeTermination(termination.get(), TerminationMessage.success(request.output.uri,
-              outputFolder.resolve(ErasureOutput.RECORD), record), log);
+          Path outputFolder =
+              storage.outputFolder() != null
+                  ? storage.outputFolder()
+                  : ErasureRun.localFolder("output.uri", request.output.uri);
+          writeTermination(
+              termination.get(),
+              TerminationMessage.success(
+                  request.output.uri, outputFolder.resolve(ErasureOutput.RECORD), record),
+              log);
         }
       }
       return 0;
@@ -152,28 +187,45 @@ public final class EraseCommand implements Callable<Integer> {
       return failed(termination, log, TRANSIENT_FAILURE, "interrupted", e);
     } catch (StorageException e) {
       // No such bucket, access denied, an unusable location: retrying cannot help.
-      return e.invalidInput() ? failed(termination, log, INVALID_INPUT, "invalid input (storage)", e)
+      return e.invalidInput()
+          ? failed(termination, log, INVALID_INPUT, "invalid input (storage)", e)
           : failed(termination, log, TRANSIENT_FAILURE, "transient failure (storage)", e);
     } catch (IOException | UncheckedIOException e) {
       return failed(termination, log, TRANSIENT_FAILURE, "transient failure", e);
     }
   }
 
-  /** Logs the failure and leaves it as the termination message (status.failure.message on exit 2). */
-  private static int failed(Optional<TerminationMessage> termination, PrintWriter log, int code, String reason,
+  /**
+   * Logs the failure and leaves it as the termination message (status.failure.message on exit 2).
+   */
+  private static int failed(
+      Optional<TerminationMessage> termination,
+      PrintWriter log,
+      int code,
+      String reason,
       Exception e) {
     log.println(reason + ": " + e.getMessage());
-    termination.ifPresent(t -> writeTermination(t, TerminationMessage.failure(reason, e.getMessage()), log));
+    termination.ifPresent(
+        t -> writeTermination(t, TerminationMessage.failure(reason, e.getMessage()), log));
     return code;
   }
 
-  private static void writeTermination(TerminationMessage termination, String message, PrintWriter log) {
-    termination.write(message).ifPresent(e ->
-        log.println("warning: cannot write the termination message to " + termination.file() + ": " + e.getMessage()));
+  private static void writeTermination(
+      TerminationMessage termination, String message, PrintWriter log) {
+    termination
+        .write(message)
+        .ifPresent(
+            e ->
+                log.println(
+                    "warning: cannot write the termination message to "
+                        + termination.file()
+                        + ": "
+                        + e.getMessage()));
   }
 
   private ErasureRequest request() throws IOException {
-    ErasureRequest r = requestFile != null ? ErasureRequest.read(requestFile) : new ErasureRequest();
+    ErasureRequest r =
+        requestFile != null ? ErasureRequest.read(requestFile) : new ErasureRequest();
     if (model != null) {
       r.model = new ErasureRequest.Location();
       r.model.uri = model;
@@ -186,7 +238,10 @@ public final class EraseCommand implements Callable<Integer> {
       List<ErasureRequest.Concept> list = new ArrayList<>();
       for (String c : concepts) {
         int eq = c.indexOf('=');
-        list.add(eq < 0 ? new ErasureRequest.Concept(c, null) : new ErasureRequest.Concept(c.substring(0, eq), c.substring(eq + 1)));
+        list.add(
+            eq < 0
+                ? new ErasureRequest.Concept(c, null)
+                : new ErasureRequest.Concept(c.substring(0, eq), c.substring(eq + 1)));
       }
       r.concepts = list;
     }
@@ -204,7 +259,8 @@ public final class EraseCommand implements Callable<Integer> {
     m.preserveWeight = preserveWeight != null ? preserveWeight : m.preserveWeight;
     r.method = m;
     if (evalPrompts != null || evalSeeds != null) {
-      ErasureRequest.Evaluation e = r.evaluation == null ? new ErasureRequest.Evaluation() : r.evaluation;
+      ErasureRequest.Evaluation e =
+          r.evaluation == null ? new ErasureRequest.Evaluation() : r.evaluation;
       e.prompts = evalPrompts != null ? evalPrompts : e.prompts;
       e.seeds = evalSeeds != null ? evalSeeds : e.seeds;
       r.evaluation = e;

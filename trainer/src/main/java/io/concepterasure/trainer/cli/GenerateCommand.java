@@ -17,8 +17,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code trainer generate}: text to image with a diffusers Stable Diffusion folder, DDIM and
- * classifier-free guidance. Several prompts or seeds give a grid, one row per prompt and one
- * column per seed.
+ * classifier-free guidance. Several prompts or seeds give a grid, one row per prompt and one column
+ * per seed.
  */
 @Command(
     name = "generate",
@@ -30,21 +30,35 @@ import picocli.CommandLine.Option;
 public final class GenerateCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, description = "diffusers Stable Diffusion folder (with model_index.json)")
+  @Option(
+      names = "--model",
+      required = true,
+      description = "diffusers Stable Diffusion folder (with model_index.json)")
   Path model;
 
-  @Option(names = "--prompt", required = true, description = "text prompt; repeat for a grid row per prompt")
+  @Option(
+      names = "--prompt",
+      required = true,
+      description = "text prompt; repeat for a grid row per prompt")
   List<String> prompts;
 
-  @Option(names = "--seed", description = "noise seed; repeat for a grid column per seed (default: ${DEFAULT-VALUE})",
+  @Option(
+      names = "--seed",
+      description = "noise seed; repeat for a grid column per seed (default: ${DEFAULT-VALUE})",
       defaultValue = "0")
   List<Long> seeds;
 
-  @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--steps",
+      defaultValue = "50",
+      description = "DDIM steps (default: ${DEFAULT-VALUE})")
   int steps;
 
-  @Option(names = "--guidance", defaultValue = "7.5",
-      description = "classifier-free guidance scale; 1 or less turns guidance off (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--guidance",
+      defaultValue = "7.5",
+      description =
+          "classifier-free guidance scale; 1 or less turns guidance off (default: ${DEFAULT-VALUE})")
   float guidance;
 
   @Option(names = "--height", description = "image height in pixels (default: the model's)")
@@ -59,20 +73,25 @@ public final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!Files.isDirectory(model)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--model: no such folder: " + model);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--model: no such folder: " + model);
     }
     if (steps < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--steps must be at least 1, got " + steps);
     }
     long[] seedArray = seeds.stream().mapToLong(Long::longValue).toArray();
     try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
-        StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
+        StableDiffusionPipeline pipeline =
+            StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
       int h = height != null ? height : pipeline.defaultImageSize();
       int w = width != null ? width : pipeline.defaultImageSize();
       NDArray images = pipeline.generate(manager, prompts, seedArray, h, w, steps, guidance);
       List<BufferedImage> pictures = ImageGrid.toImages(images);
       ImageGrid.writePng(ImageGrid.grid(pictures, seedArray.length), out);
-      spec.commandLine().getOut().printf("wrote %d image(s), %dx%d each, to %s%n", pictures.size(), w, h, out);
+      spec.commandLine()
+          .getOut()
+          .printf("wrote %d image(s), %dx%d each, to %s%n", pictures.size(), w, h, out);
     }
     return 0;
   }

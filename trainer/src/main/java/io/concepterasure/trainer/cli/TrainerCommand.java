@@ -9,9 +9,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = TrainerCommand.Version.class,
     description = "Stable Diffusion runtime and concept erasure, on DJL.",
-    subcommands = {GenerateCommand.class, EraseCommand.class, PretrainToyCommand.class, BenchCommand.class,
-        BenchErasureCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      GenerateCommand.class,
+      EraseCommand.class,
+      PretrainToyCommand.class,
+      BenchCommand.class,
+      BenchErasureCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TrainerCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

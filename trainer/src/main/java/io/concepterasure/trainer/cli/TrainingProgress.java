@@ -23,14 +23,23 @@ public final class TrainingProgress {
   private long lastDrawNanos;
 
   /**
-   * @param firstIteration where this run starts (after a resume), so it/s counts only this run's work
+   * @param firstIteration where this run starts (after a resume), so it/s counts only this run's
+   *     work
    */
-  public TrainingProgress(PrintWriter out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock) {
+  public TrainingProgress(
+      PrintWriter out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock) {
     this(out, terminal, firstIteration, total, nanoClock, "iteration");
   }
 
-  /** @param unit what is counted, e.g. "iteration" or "vae step" */
-  public TrainingProgress(PrintWriter out, boolean terminal, int firstIteration, int total, LongSupplier nanoClock,
+  /**
+   * @param unit what is counted, e.g. "iteration" or "vae step"
+   */
+  public TrainingProgress(
+      PrintWriter out,
+      boolean terminal,
+      int firstIteration,
+      int total,
+      LongSupplier nanoClock,
       String unit) {
     this.unit = unit;
     this.out = out;
@@ -45,7 +54,12 @@ public final class TrainingProgress {
 
   /** For the standard error stream, a bar when it is a terminal. */
   public static TrainingProgress onStderr(int firstIteration, int total) {
-    return new TrainingProgress(new PrintWriter(System.err, true), System.console() != null, firstIteration, total, System::nanoTime);
+    return new TrainingProgress(
+        new PrintWriter(System.err, true),
+        System.console() != null,
+        firstIteration,
+        total,
+        System::nanoTime);
   }
 
   /** Reports that {@code iteration} (0-based) finished with these losses. */
@@ -76,17 +90,25 @@ public final class TrainingProgress {
     double seconds = (now - startNanos) / 1e9;
     int ranHere = done - firstIteration;
     double rate = seconds > 0 ? ranHere / seconds : 0;
-    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s %d/%d", unit, done, total));
-    losses.forEach((name, value) -> line.append(String.format(Locale.ROOT, " %s %.6g", name, value)));
-    line.append(String.format(Locale.ROOT, " %.2f it/s elapsed %s left %s", rate, clock(seconds),
-        rate > 0 ? clock((total - done) / rate) : "?"));
+    StringBuilder line =
+        new StringBuilder(String.format(Locale.ROOT, "%s %d/%d", unit, done, total));
+    losses.forEach(
+        (name, value) -> line.append(String.format(Locale.ROOT, " %s %.6g", name, value)));
+    line.append(
+        String.format(
+            Locale.ROOT,
+            " %.2f it/s elapsed %s left %s",
+            rate,
+            clock(seconds),
+            rate > 0 ? clock((total - done) / rate) : "?"));
     return line.toString();
   }
 
   static String clock(double seconds) {
     Duration d = Duration.ofSeconds(Math.round(seconds));
     return d.toHours() > 0
-        ? String.format(Locale.ROOT, "%d:%02d:%02d", d.toHours(), d.toMinutesPart(), d.toSecondsPart())
+        ? String.format(
+            Locale.ROOT, "%d:%02d:%02d", d.toHours(), d.toMinutesPart(), d.toSecondsPart())
         : String.format(Locale.ROOT, "%02d:%02d", d.toMinutesPart(), d.toSecondsPart());
   }
 }

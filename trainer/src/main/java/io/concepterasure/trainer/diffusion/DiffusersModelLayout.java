@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.diffusion;
 
-import java.util.Arrays;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,15 +17,15 @@ import java.util.stream.Stream;
 
 /**
  * A Stable Diffusion model saved by diffusers' {@code save_pretrained}: {@code model_index.json}
- * naming the components, each in a subfolder with its config and weights. {@link #open} checks
- * the whole layout at once and reports everything missing in one error, so a wrong path or a
+ * naming the components, each in a subfolder with its config and weights. {@link #open} checks the
+ * whole layout at once and reports everything missing in one error, so a wrong path or a
  * half-copied model fails before any weights are read.
  *
  * <p>Weights are found by diffusers' file names: {@code diffusion_pytorch_model.safetensors} for
  * diffusers models, {@code model.safetensors} for transformers models, each possibly sharded
- * ({@code *.safetensors.index.json}) or saved as a variant ({@code *.fp16.safetensors},
- * {@code *.safetensors.index.fp16.json}). Pickled {@code .bin} weights are refused: loading them
- * would run arbitrary code.
+ * ({@code *.safetensors.index.json}) or saved as a variant ({@code *.fp16.safetensors}, {@code
+ * *.safetensors.index.fp16.json}). Pickled {@code .bin} weights are refused: loading them would run
+ * arbitrary code.
  */
 public final class DiffusersModelLayout {
   public static final String MODEL_INDEX = "model_index.json";
@@ -42,9 +42,9 @@ public final class DiffusersModelLayout {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * One component: {@code library} and {@code className} as model_index.json declares them,
-   * {@code config} its config file, {@code weights} its safetensors file or sharded index
-   * ({@code null} for tokenizers and schedulers, which have none).
+   * One component: {@code library} and {@code className} as model_index.json declares them, {@code
+   * config} its config file, {@code weights} its safetensors file or sharded index ({@code null}
+   * for tokenizers and schedulers, which have none).
    */
   public record Component(
       String name, String library, String className, Path folder, Path config, Path weights) {}
@@ -53,7 +53,8 @@ public final class DiffusersModelLayout {
   private final String pipelineClass;
   private final Map<String, Component> components;
 
-  private DiffusersModelLayout(Path folder, String pipelineClass, Map<String, Component> components) {
+  private DiffusersModelLayout(
+      Path folder, String pipelineClass, Map<String, Component> components) {
     this.folder = folder;
     this.pipelineClass = pipelineClass;
     this.components = components;
@@ -65,9 +66,9 @@ public final class DiffusersModelLayout {
   }
 
   /**
-   * Opens {@code folder}, requiring the {@code required} components. With a {@code variant}
-   * (e.g. {@code "fp16"}) only that variant's weights are used, as in diffusers; without one the
-   * default weights are used, and the fp16 variant when a folder has only that.
+   * Opens {@code folder}, requiring the {@code required} components. With a {@code variant} (e.g.
+   * {@code "fp16"}) only that variant's weights are used, as in diffusers; without one the default
+   * weights are used, and the fp16 variant when a folder has only that.
    */
   public static DiffusersModelLayout open(Path folder, String variant, List<String> required)
       throws IOException {
@@ -78,13 +79,19 @@ public final class DiffusersModelLayout {
     Path index = folder.resolve(MODEL_INDEX);
     if (!Files.isRegularFile(index)) {
       throw new InvalidModelFolderException(
-          folder, "is not a diffusers model folder: no " + MODEL_INDEX + " (found: " + listing(folder) + ")");
+          folder,
+          "is not a diffusers model folder: no "
+              + MODEL_INDEX
+              + " (found: "
+              + listing(folder)
+              + ")");
     }
     JsonNode root;
     try {
       root = JSON.readTree(index.toFile());
     } catch (JacksonException e) {
-      throw new InvalidModelFolderException(folder, MODEL_INDEX + " is not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidModelFolderException(
+          folder, MODEL_INDEX + " is not valid JSON: " + e.getOriginalMessage());
     }
     if (root == null || !root.isObject()) {
       throw new InvalidModelFolderException(folder, MODEL_INDEX + " is not a JSON object");
@@ -104,7 +111,8 @@ public final class DiffusersModelLayout {
         continue; // [null, null]: saved as absent, e.g. a removed safety checker
       }
       List<String> found = new ArrayList<>();
-      Component c = component(folder, name, value.get(0).asText(), value.get(1).asText(), variant, found);
+      Component c =
+          component(folder, name, value.get(0).asText(), value.get(1).asText(), variant, found);
       componentProblems.put(name, found);
       if (found.isEmpty()) {
         components.put(name, c);
@@ -127,15 +135,23 @@ public final class DiffusersModelLayout {
     }
     JsonNode className = root.get("_class_name");
     return new DiffusersModelLayout(
-        folder, className == null ? null : className.asText(), Collections.unmodifiableMap(components));
+        folder,
+        className == null ? null : className.asText(),
+        Collections.unmodifiableMap(components));
   }
 
   private static Component component(
-      Path root, String name, String library, String className, String variant, List<String> problems)
+      Path root,
+      String name,
+      String library,
+      String className,
+      String variant,
+      List<String> problems)
       throws IOException {
     Path dir = root.resolve(name);
     if (!Files.isDirectory(dir)) {
-      problems.add(name + "/ is missing (model_index.json declares " + library + "." + className + ")");
+      problems.add(
+          name + "/ is missing (model_index.json declares " + library + "." + className + ")");
       return new Component(name, library, className, dir, null, null);
     }
     if (name.contains("tokenizer")) {
@@ -145,7 +161,8 @@ public final class DiffusersModelLayout {
         }
       }
       Path config = dir.resolve("tokenizer_config.json");
-      return new Component(name, library, className, dir, Files.isRegularFile(config) ? config : null, null);
+      return new Component(
+          name, library, className, dir, Files.isRegularFile(config) ? config : null, null);
     }
     if (name.contains("scheduler")) {
       Path config = dir.resolve("scheduler_config.json");
@@ -165,16 +182,24 @@ public final class DiffusersModelLayout {
     return new Component(name, library, className, dir, config, weights);
   }
 
-  /** diffusers' search order: one file first, then a sharded index; the variant only if asked or alone. */
+  /**
+   * diffusers' search order: one file first, then a sharded index; the variant only if asked or
+   * alone.
+   */
   private static Path weights(Path dir, String library, String variant) {
-    List<String> stems = "transformers".equals(library)
-        ? List.of("model") : "diffusers".equals(library)
-        ? List.of("diffusion_pytorch_model") : List.of("diffusion_pytorch_model", "model");
+    List<String> stems =
+        "transformers".equals(library)
+            ? List.of("model")
+            : "diffusers".equals(library)
+                ? List.of("diffusion_pytorch_model")
+                : List.of("diffusion_pytorch_model", "model");
     List<String> variants = variant != null ? List.of(variant) : Arrays.asList(null, "fp16");
     for (String v : variants) {
       for (String stem : stems) {
-        for (String candidate : List.of(withVariant(stem + ".safetensors", v),
-            withVariant(stem + ".safetensors.index.json", v))) {
+        for (String candidate :
+            List.of(
+                withVariant(stem + ".safetensors", v),
+                withVariant(stem + ".safetensors.index.json", v))) {
           Path p = dir.resolve(candidate);
           if (Files.isRegularFile(p)) {
             return p;
@@ -197,23 +222,34 @@ public final class DiffusersModelLayout {
   private static String expectedWeights(String library, String variant) {
     String stem = "transformers".equals(library) ? "model" : "diffusion_pytorch_model";
     return withVariant(stem + ".safetensors", variant)
-        + " or " + withVariant(stem + ".safetensors.index.json", variant);
+        + " or "
+        + withVariant(stem + ".safetensors.index.json", variant);
   }
 
   private static String describeOthers(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      List<String> bins = files.map(p -> p.getFileName().toString())
-          .filter(n -> n.endsWith(".bin") || n.endsWith(".ckpt") || n.endsWith(".pt")).sorted().toList();
-      return bins.isEmpty() ? "" : " (only pickled weights " + bins
-          + ", which are not loaded because unpickling runs code; convert them to safetensors)";
+      List<String> bins =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(n -> n.endsWith(".bin") || n.endsWith(".ckpt") || n.endsWith(".pt"))
+              .sorted()
+              .toList();
+      return bins.isEmpty()
+          ? ""
+          : " (only pickled weights "
+              + bins
+              + ", which are not loaded because unpickling runs code; convert them to safetensors)";
     }
   }
 
   private static String listing(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      List<String> names = files.map(p -> p.getFileName() + (Files.isDirectory(p) ? "/" : "")).sorted().toList();
-      return names.isEmpty() ? "nothing" : String.join(", ", names.subList(0, Math.min(names.size(), 20)))
-          + (names.size() > 20 ? ", ..." : "");
+      List<String> names =
+          files.map(p -> p.getFileName() + (Files.isDirectory(p) ? "/" : "")).sorted().toList();
+      return names.isEmpty()
+          ? "nothing"
+          : String.join(", ", names.subList(0, Math.min(names.size(), 20)))
+              + (names.size() > 20 ? ", ..." : "");
     }
   }
 
@@ -226,7 +262,9 @@ public final class DiffusersModelLayout {
     return pipelineClass;
   }
 
-  /** Every complete component by name, in model_index.json order (broken optional ones left out). */
+  /**
+   * Every complete component by name, in model_index.json order (broken optional ones left out).
+   */
   public Map<String, Component> components() {
     return components;
   }

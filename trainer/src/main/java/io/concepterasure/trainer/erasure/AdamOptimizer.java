@@ -1,12 +1,12 @@
 package io.concepterasure.trainer.erasure;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import io.concepterasure.trainer.nn.Parameter;
+import io.concepterasure.trainer.nn.Tensors;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Adam with the arithmetic of {@code torch.optim.Adam} (no weight decay, no AMSGrad), updating
@@ -30,19 +30,25 @@ public final class AdamOptimizer implements AutoCloseable {
     this(parameters, learningRate, 0.9f, 0.999f, 1e-8f);
   }
 
-  public AdamOptimizer(Map<String, Parameter> parameters, float learningRate, float beta1, float beta2, float epsilon) {
+  public AdamOptimizer(
+      Map<String, Parameter> parameters,
+      float learningRate,
+      float beta1,
+      float beta2,
+      float epsilon) {
     this.parameters = new LinkedHashMap<>(parameters);
     this.learningRate = learningRate;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.epsilon = epsilon;
-    parameters.forEach((name, p) -> {
-      NDArray m = p.array().zerosLike();
-      NDArray v = p.array().zerosLike();
-      NDScope.unregister(m, v);
-      mean.put(name, m);
-      variance.put(name, v);
-    });
+    parameters.forEach(
+        (name, p) -> {
+          NDArray m = p.array().zerosLike();
+          NDArray v = p.array().zerosLike();
+          NDScope.unregister(m, v);
+          mean.put(name, m);
+          variance.put(name, v);
+        });
   }
 
   /** One update from the gradients the last backward pass left, which it then zeroes. */
@@ -51,18 +57,19 @@ public final class AdamOptimizer implements AutoCloseable {
     double correction1 = 1 - Math.pow(beta1, step);
     double correction2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
     float stepSize = (float) (learningRate / correction1);
-    parameters.forEach((name, p) -> {
-      NDArray weight = p.array();
-      NDArray grad = weight.getGradient();
-      NDArray m = mean.get(name);
-      NDArray v = variance.get(name);
-      Tensors.muli(m, beta1).addi(Tensors.mul(grad, 1 - beta1));
-      Tensors.muli(v, beta2).addi(Tensors.muli(grad.square(), 1 - beta2));
-      NDArray denominator = Tensors.addi(Tensors.divi(v.sqrt(), correction2Sqrt), epsilon);
-      weight.subi(Tensors.muli(m.div(denominator), stepSize));
-      // Overwrite rather than subtract: an inf gradient minus itself would leave NaN behind.
-      grad.set(ALL, 0f);
-    });
+    parameters.forEach(
+        (name, p) -> {
+          NDArray weight = p.array();
+          NDArray grad = weight.getGradient();
+          NDArray m = mean.get(name);
+          NDArray v = variance.get(name);
+          Tensors.muli(m, beta1).addi(Tensors.mul(grad, 1 - beta1));
+          Tensors.muli(v, beta2).addi(Tensors.muli(grad.square(), 1 - beta2));
+          NDArray denominator = Tensors.addi(Tensors.divi(v.sqrt(), correction2Sqrt), epsilon);
+          weight.subi(Tensors.muli(m.div(denominator), stepSize));
+          // Overwrite rather than subtract: an inf gradient minus itself would leave NaN behind.
+          grad.set(ALL, 0f);
+        });
   }
 
   public long stepCount() {
@@ -78,9 +85,12 @@ public final class AdamOptimizer implements AutoCloseable {
   }
 
   /** Restores the moments and step count of a saved run (copied in place). */
-  public void restore(long stepCount, Map<String, NDArray> savedMean, Map<String, NDArray> savedVariance) {
-    if (!savedMean.keySet().equals(mean.keySet()) || !savedVariance.keySet().equals(variance.keySet())) {
-      throw new IllegalArgumentException("saved optimizer state is for other parameters than " + mean.keySet());
+  public void restore(
+      long stepCount, Map<String, NDArray> savedMean, Map<String, NDArray> savedVariance) {
+    if (!savedMean.keySet().equals(mean.keySet())
+        || !savedVariance.keySet().equals(variance.keySet())) {
+      throw new IllegalArgumentException(
+          "saved optimizer state is for other parameters than " + mean.keySet());
     }
     savedMean.forEach((name, value) -> copyInto(value, mean.get(name)));
     savedVariance.forEach((name, value) -> copyInto(value, variance.get(name)));
@@ -89,7 +99,8 @@ public final class AdamOptimizer implements AutoCloseable {
 
   static void copyInto(NDArray source, NDArray target) {
     if (!source.getShape().equals(target.getShape())) {
-      throw new IllegalArgumentException("expected shape " + target.getShape() + " but got " + source.getShape());
+      throw new IllegalArgumentException(
+          "expected shape " + target.getShape() + " but got " + source.getShape());
     }
     target.set(ALL, source.toDevice(target.getDevice(), false).toType(target.getDataType(), false));
   }

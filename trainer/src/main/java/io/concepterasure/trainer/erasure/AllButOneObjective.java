@@ -2,10 +2,10 @@ package io.concepterasure.trainer.erasure;
 
 import static io.concepterasure.trainer.erasure.ErasureObjective.predictEach;
 import static io.concepterasure.trainer.erasure.ErasureObjective.squaredError;
-import io.concepterasure.trainer.nn.Tensors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import io.concepterasure.trainer.nn.Tensors;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,10 +43,16 @@ public final class AllButOneObjective implements ErasureObjective {
   }
 
   @Override
-  public ErasureLoss loss(NoisePredictor phi, NoisePredictor theta, NDArray xt, NDArray timestep, ConceptEmbeddings concept) {
+  public ErasureLoss loss(
+      NoisePredictor phi,
+      NoisePredictor theta,
+      NDArray xt,
+      NDArray timestep,
+      ConceptEmbeddings concept) {
     boolean keep = mu != 0f && !concept.preserve().isEmpty();
     List<NDArray> phiConditions = new ArrayList<>(List.of(concept.erase(), concept.empty()));
-    List<NDArray> thetaConditions = new ArrayList<>(List.of(concept.alternative(), concept.empty()));
+    List<NDArray> thetaConditions =
+        new ArrayList<>(List.of(concept.alternative(), concept.empty()));
     if (keep) {
       phiConditions.addAll(concept.preserve());
       thetaConditions.addAll(concept.preserve());
@@ -58,7 +64,8 @@ public final class AllButOneObjective implements ErasureObjective {
     NDArray thetaAlternative = thetaEps.get(0);
     NDArray thetaEmpty = thetaEps.get(1);
 
-    NDArray guide = squaredError(phiErase.sub(phiEmpty), Tensors.mul(thetaAlternative.sub(thetaEmpty), eta));
+    NDArray guide =
+        squaredError(phiErase.sub(phiEmpty), Tensors.mul(thetaAlternative.sub(thetaEmpty), eta));
     NDArray uncond = squaredError(phiEmpty, thetaEmpty);
     NDArray total = guide.add(Tensors.mul(uncond, lambda));
     Map<String, NDArray> terms = new LinkedHashMap<>();

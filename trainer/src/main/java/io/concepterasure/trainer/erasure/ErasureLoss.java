@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One iteration's loss: the scalar L to differentiate and its named terms as method.md calls
- * them (guide, uncond, keep, esd, ablation), for progress lines and erasure.json.
+ * One iteration's loss: the scalar L to differentiate and its named terms as method.md calls them
+ * (guide, uncond, keep, esd, ablation), for progress lines and erasure.json.
  */
 public record ErasureLoss(NDArray total, Map<String, NDArray> terms) {
 

@@ -43,7 +43,8 @@ public enum ErasureMethod {
         return method;
       }
     }
-    throw new IllegalArgumentException("unknown method '" + name + "'; expected one of " + specNames());
+    throw new IllegalArgumentException(
+        "unknown method '" + name + "'; expected one of " + specNames());
   }
 
   public static String specNames() {

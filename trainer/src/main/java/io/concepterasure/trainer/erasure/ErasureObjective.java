@@ -17,7 +17,12 @@ public interface ErasureObjective {
    * @param phi the fine-tuned model; its predictions carry gradient
    * @param theta the frozen original, already {@link NoisePredictor#withoutGradient()}
    */
-  ErasureLoss loss(NoisePredictor phi, NoisePredictor theta, NDArray xt, NDArray timestep, ConceptEmbeddings concept);
+  ErasureLoss loss(
+      NoisePredictor phi,
+      NoisePredictor theta,
+      NDArray xt,
+      NDArray timestep,
+      ConceptEmbeddings concept);
 
   /** {@code || a - b ||²} of method.md: the mean of the squared elements. */
   static NDArray squaredError(NDArray a, NDArray b) {
@@ -25,10 +30,11 @@ public interface ErasureObjective {
   }
 
   /**
-   * eps(x_t, c) for several conditions in one forward pass (the batch is the conditions times
-   * the latents' batch), split back in the order given.
+   * eps(x_t, c) for several conditions in one forward pass (the batch is the conditions times the
+   * latents' batch), split back in the order given.
    */
-  static NDList predictEach(NoisePredictor model, NDArray xt, NDArray timestep, List<NDArray> conditions) {
+  static NDList predictEach(
+      NoisePredictor model, NDArray xt, NDArray timestep, List<NDArray> conditions) {
     int n = conditions.size();
     if (n == 1) {
       return new NDList(model.predictNoise(xt, timestep, conditions.get(0)));

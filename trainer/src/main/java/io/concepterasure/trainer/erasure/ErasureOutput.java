@@ -19,17 +19,18 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The output location of an erasure on a local (or mounted) file system, with its rule: an
- * output is complete if and only if {@code erasure.json} is there. The model is written to a
- * staging folder inside it, moved into place ({@code model_index.json}, which makes it loadable,
- * last of the model files) and then {@code erasure.json} is written atomically, last of all. The
- * training state of an unfinished run lives beside it until the commit.
+ * The output location of an erasure on a local (or mounted) file system, with its rule: an output
+ * is complete if and only if {@code erasure.json} is there. The model is written to a staging
+ * folder inside it, moved into place ({@code model_index.json}, which makes it loadable, last of
+ * the model files) and then {@code erasure.json} is written atomically, last of all. The training
+ * state of an unfinished run lives beside it until the commit.
  */
 public final class ErasureOutput {
   public static final String RECORD = "erasure.json";
   static final String STAGING = ".erasure-staging";
   static final String STATE = ".erasure-state";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path root;
 
@@ -73,10 +74,13 @@ public final class ErasureOutput {
     Path staging = root.resolve(STAGING);
     List<Path> files;
     try (Stream<Path> walk = Files.walk(staging)) {
-      files = walk.filter(Files::isRegularFile)
-          .sorted(Comparator.comparing((Path p) -> p.getFileName().toString().equals("model_index.json"))
-              .thenComparing(Path::toString))
-          .toList();
+      files =
+          walk.filter(Files::isRegularFile)
+              .sorted(
+                  Comparator.comparing(
+                          (Path p) -> p.getFileName().toString().equals("model_index.json"))
+                      .thenComparing(Path::toString))
+              .toList();
     }
     for (Path file : files) {
       Path target = root.resolve(staging.relativize(file).toString());
@@ -85,18 +89,26 @@ public final class ErasureOutput {
     }
     Path temp = root.resolve(RECORD + ".tmp");
     JSON.writeValue(temp.toFile(), record);
-    Files.move(temp, root.resolve(RECORD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        temp,
+        root.resolve(RECORD),
+        StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
     deleteTree(staging);
     deleteTree(stateFolder());
   }
 
-  /** The sha256 of every file under {@code folder}, by path relative to it ('/' separated), sorted. */
+  /**
+   * The sha256 of every file under {@code folder}, by path relative to it ('/' separated), sorted.
+   */
   public static Map<String, String> sha256Tree(Path folder) throws IOException {
     Map<String, String> out = new TreeMap<>();
     try (Stream<Path> walk = Files.walk(folder)) {
       for (Path file : walk.filter(Files::isRegularFile).toList()) {
         String relative = folder.relativize(file).toString().replace('\\', '/');
-        if (!relative.startsWith(STAGING) && !relative.startsWith(STATE) && !relative.equals(RECORD)) {
+        if (!relative.startsWith(STAGING)
+            && !relative.startsWith(STATE)
+            && !relative.equals(RECORD)) {
           out.put(relative, sha256(file));
         }
       }
@@ -105,7 +117,8 @@ public final class ErasureOutput {
   }
 
   public static String sha256(Path file) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+    try (InputStream in =
+        new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
       byte[] buffer = new byte[1 << 20];
       while (in.read(buffer) >= 0) {
         // the digest stream hashes as it reads
@@ -121,13 +134,15 @@ public final class ErasureOutput {
       return;
     }
     try (Stream<Path> walk = Files.walk(folder)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      walk.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     }
   }
 }

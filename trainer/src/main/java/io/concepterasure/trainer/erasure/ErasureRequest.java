@@ -16,17 +16,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What {@code trainer erase} is asked to do: the fields of the ConceptErasure spec that concern
- * the training, with the same names (model.uri, concepts[].erase/alternative, method.*, output.uri,
- * evaluation.*), read from YAML or JSON. Missing method fields take the defaults of
- * docs/method.md when {@link #withDefaults()} is called. The operator's request file is the whole
- * spec: the fields that only concern the Job (pod resources, image, retries, queue) and the
- * credentials references (mounted as files instead) are accepted and ignored; any other unknown
- * field is an error.
+ * What {@code trainer erase} is asked to do: the fields of the ConceptErasure spec that concern the
+ * training, with the same names (model.uri, concepts[].erase/alternative, method.*, output.uri,
+ * evaluation.*), read from YAML or JSON. Missing method fields take the defaults of docs/method.md
+ * when {@link #withDefaults()} is called. The operator's request file is the whole spec: the fields
+ * that only concern the Job (pod resources, image, retries, queue) and the credentials references
+ * (mounted as files instead) are accepted and ignored; any other unknown field is an error.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonIgnoreProperties({"resources", "image", "imagePullSecrets", "suspend", "activeDeadlineSeconds", "backoffLimit",
-    "ttlSecondsAfterFinished", "queueName"})
+@JsonIgnoreProperties({
+  "resources",
+  "image",
+  "imagePullSecrets",
+  "suspend",
+  "activeDeadlineSeconds",
+  "backoffLimit",
+  "ttlSecondsAfterFinished",
+  "queueName"
+})
 public final class ErasureRequest {
   public Location model;
   public List<Concept> concepts;
@@ -77,16 +84,22 @@ public final class ErasureRequest {
     public List<Long> seeds;
   }
 
-  private static final ObjectMapper READER = new YAMLMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+  private static final ObjectMapper READER =
+      new YAMLMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
-  /** Reads a request file (YAML or JSON); a malformed file is an {@link InvalidRequestException}. */
+  /**
+   * Reads a request file (YAML or JSON); a malformed file is an {@link InvalidRequestException}.
+   */
   public static ErasureRequest read(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new InvalidRequestException("request file " + file + " does not exist or is not a file");
+      throw new InvalidRequestException(
+          "request file " + file + " does not exist or is not a file");
     }
     try {
       ErasureRequest request = READER.readValue(file.toFile(), ErasureRequest.class);
@@ -95,16 +108,30 @@ public final class ErasureRequest {
       }
       return request;
     } catch (UnrecognizedPropertyException e) {
-      throw new InvalidRequestException("request file " + file + ": unknown field '" + e.getPropertyName() + "' at "
-          + e.getPathReference().replace(ErasureRequest.class.getName(), "request") + "; known fields: "
-          + e.getKnownPropertyIds(), e);
+      throw new InvalidRequestException(
+          "request file "
+              + file
+              + ": unknown field '"
+              + e.getPropertyName()
+              + "' at "
+              + e.getPathReference().replace(ErasureRequest.class.getName(), "request")
+              + "; known fields: "
+              + e.getKnownPropertyIds(),
+          e);
     } catch (JsonProcessingException e) {
-      throw new InvalidRequestException("request file " + file + " is not a valid request: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"), e);
+      throw new InvalidRequestException(
+          "request file "
+              + file
+              + " is not a valid request: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"),
+          e);
     }
   }
 
-  /** This request as canonical JSON: what erasure.json records and what a resumed run must match. */
+  /**
+   * This request as canonical JSON: what erasure.json records and what a resumed run must match.
+   */
   public String toJson() {
     try {
       return JSON.writeValueAsString(this);
@@ -129,7 +156,8 @@ public final class ErasureRequest {
     m.lambda = m.lambda == null ? 1.0 : m.lambda;
     m.guidanceScale = m.guidanceScale == null ? 3.0 : m.guidanceScale;
     m.ddimSteps = m.ddimSteps == null ? 50 : m.ddimSteps;
-    m.parameters = m.parameters == null ? TrainableParameterSet.CROSS_ATTENTION.specName() : m.parameters;
+    m.parameters =
+        m.parameters == null ? TrainableParameterSet.CROSS_ATTENTION.specName() : m.parameters;
     m.seed = m.seed == null ? 0L : m.seed;
     m.preservePrompts = m.preservePrompts == null ? List.of() : m.preservePrompts;
     m.preserveWeight = m.preserveWeight == null ? 1.0 : m.preserveWeight;
@@ -161,7 +189,14 @@ public final class ErasureRequest {
         if (c == null || blank(c.erase)) {
           problems.add("concepts[" + i + "].erase must not be empty");
         } else if (c.alternative != null && c.alternative.strip().equals(c.erase.strip())) {
-          problems.add("concepts[" + i + "].alternative must differ from concepts[" + i + "].erase ('" + c.erase + "')");
+          problems.add(
+              "concepts["
+                  + i
+                  + "].alternative must differ from concepts["
+                  + i
+                  + "].erase ('"
+                  + c.erase
+                  + "')");
         }
       }
     }
@@ -191,11 +226,14 @@ public final class ErasureRequest {
       if (method.seed != null && method.seed < 0) {
         problems.add("method.seed must be >= 0 but was " + method.seed);
       }
-      if (method.preservePrompts != null && method.preservePrompts.stream().anyMatch(ErasureRequest::blank)) {
+      if (method.preservePrompts != null
+          && method.preservePrompts.stream().anyMatch(ErasureRequest::blank)) {
         problems.add("method.preservePrompts must not contain empty prompts");
       }
     }
-    if (evaluation != null && evaluation.prompts != null && evaluation.prompts.stream().anyMatch(ErasureRequest::blank)) {
+    if (evaluation != null
+        && evaluation.prompts != null
+        && evaluation.prompts.stream().anyMatch(ErasureRequest::blank)) {
       problems.add("evaluation.prompts must not contain empty prompts");
     }
     if (!problems.isEmpty()) {

@@ -1,7 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
 import ai.djl.engine.Engine;
-import java.util.TreeMap;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,6 +11,7 @@ import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
 import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.io.StateDictWriter;
+import io.concepterasure.trainer.nn.Tensors;
 import io.concepterasure.trainer.pipeline.ImageGrid;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
 import io.concepterasure.trainer.toy.ShapeClassifier;
@@ -29,14 +29,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
- * One erasure request, start to finish: load the model, train φ (resuming from a saved state of
- * the same request), write the erased model in the diffusers layout with evaluation.png, and
- * commit erasure.json last (see {@link ErasureOutput}).
+ * One erasure request, start to finish: load the model, train φ (resuming from a saved state of the
+ * same request), write the erased model in the diffusers layout with evaluation.png, and commit
+ * erasure.json last (see {@link ErasureOutput}).
  */
 public final class ErasureRun {
   static final String STATE_FILE = "state.safetensors";
@@ -53,7 +53,9 @@ public final class ErasureRun {
   private Path stagedModel;
   private Path stagedOutput;
 
-  /** Makes the progress display for a run that starts at {@code first} of {@code total} iterations. */
+  /**
+   * Makes the progress display for a run that starts at {@code first} of {@code total} iterations.
+   */
   @FunctionalInterface
   public interface TrainingProgressFactory {
     BiConsumer<Integer, Map<String, Double>> create(int first, int total);
@@ -69,10 +71,17 @@ public final class ErasureRun {
   /**
    * @param request a validated request with defaults applied
    * @param checkpointEvery save the training state every this many iterations (0: never)
-   * @param stopAfterIterations stop (as if killed) once this many iterations are done; null: run to the end
+   * @param stopAfterIterations stop (as if killed) once this many iterations are done; null: run to
+   *     the end
    */
-  public ErasureRun(ErasureRequest request, int checkpointEvery, Integer stopAfterIterations, PrintWriter log,
-      TrainingProgressFactory progress, String version, Path classifier) {
+  public ErasureRun(
+      ErasureRequest request,
+      int checkpointEvery,
+      Integer stopAfterIterations,
+      PrintWriter log,
+      TrainingProgressFactory progress,
+      String version,
+      Path classifier) {
     this.classifier = classifier;
     this.request = request;
     this.checkpointEvery = checkpointEvery;
@@ -92,15 +101,23 @@ public final class ErasureRun {
     return this;
   }
 
-  /** A local folder for a request URI: a path or a file: URI (object stores are mounted or staged by the caller). */
+  /**
+   * A local folder for a request URI: a path or a file: URI (object stores are mounted or staged by
+   * the caller).
+   */
   public static Path localFolder(String field, String uri) {
     if (uri.startsWith("file:")) {
       return Path.of(URI.create(uri));
     }
     int scheme = uri.indexOf("://");
     if (scheme > 0) {
-      throw new InvalidRequestException(field + ": '" + uri + "' is a " + uri.substring(0, scheme)
-          + ":// location; this command reads and writes local folders (a path or file:// URI)");
+      throw new InvalidRequestException(
+          field
+              + ": '"
+              + uri
+              + "' is a "
+              + uri.substring(0, scheme)
+              + ":// location; this command reads and writes local folders (a path or file:// URI)");
     }
     return Path.of(uri);
   }
@@ -108,42 +125,70 @@ public final class ErasureRun {
   /** Runs the request; returns the erasure.json record written. */
   public Map<String, Object> run() throws IOException {
     Instant start = Instant.now();
-    Path modelFolder = stagedModel != null ? stagedModel : localFolder("model.uri", request.model.uri);
-    ErasureOutput output = new ErasureOutput(stagedOutput != null ? stagedOutput : localFolder("output.uri", request.output.uri));
+    Path modelFolder =
+        stagedModel != null ? stagedModel : localFolder("model.uri", request.model.uri);
+    ErasureOutput output =
+        new ErasureOutput(
+            stagedOutput != null ? stagedOutput : localFolder("output.uri", request.output.uri));
     Map<String, Object> finished = output.finishedRecord();
     if (finished != null) {
       if (JSON.readTree(request.toJson()).equals(JSON.valueToTree(finished.get("request")))) {
-        log.println("output " + output.root() + " already holds this erasure (erasure.json); nothing to do");
+        log.println(
+            "output "
+                + output.root()
+                + " already holds this erasure (erasure.json); nothing to do");
         return finished;
       }
-      throw new InvalidRequestException("output.uri " + output.root()
-          + " already holds a finished erasure of another request; choose another output or remove it");
+      throw new InvalidRequestException(
+          "output.uri "
+              + output.root()
+              + " already holds a finished erasure of another request; choose another output or remove it");
     }
     DiffusersModelLayout layout = DiffusersModelLayout.open(modelFolder);
     ErasureRequest.Method m = request.method;
     ErasureMethod method = ErasureMethod.fromSpecName(m.name);
     TrainableParameterSet parameterSet = TrainableParameterSet.fromSpecName(m.parameters);
-    if (!method.usesAlternative() && request.concepts.stream().anyMatch(c -> c.alternative != null)) {
-      log.println("warning: method " + m.name + " has no alternative concept; concepts[].alternative is ignored");
+    if (!method.usesAlternative()
+        && request.concepts.stream().anyMatch(c -> c.alternative != null)) {
+      log.println(
+          "warning: method "
+              + m.name
+              + " has no alternative concept; concepts[].alternative is ignored");
     }
 
     try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
-        StableDiffusionPipeline original = StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
+        StableDiffusionPipeline original =
+            StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
       Map<String, Double> losses;
       int firstIteration;
       try (ErasureTrainer trainer = newTrainer(request, original, phi, manager)) {
         firstIteration = resume(trainer, output, manager);
-        log.println("erasing " + request.concepts.size() + " concept(s) with " + m.name + " on " + parameterSet.specName()
-            + " (" + trainer.trainableParameters().size() + " tensors), iterations " + firstIteration + ".." + m.iterations);
-        BiConsumer<Integer, Map<String, Double>> bar = progress.create(firstIteration, m.iterations);
-        losses = trainer.train((iteration, l, t) -> afterIteration(iteration, l, t, bar, output, manager));
+        log.println(
+            "erasing "
+                + request.concepts.size()
+                + " concept(s) with "
+                + m.name
+                + " on "
+                + parameterSet.specName()
+                + " ("
+                + trainer.trainableParameters().size()
+                + " tensors), iterations "
+                + firstIteration
+                + ".."
+                + m.iterations);
+        BiConsumer<Integer, Map<String, Double>> bar =
+            progress.create(firstIteration, m.iterations);
+        losses =
+            trainer.train(
+                (iteration, l, t) -> afterIteration(iteration, l, t, bar, output, manager));
       }
       Path staging = output.freshStaging();
       writeModel(layout, phi, staging);
-      Map<String, Object> evaluation = Evaluation.write(original, phi, request, manager, staging.resolve("evaluation.png"),
-          classifier);
+      Map<String, Object> evaluation =
+          Evaluation.write(
+              original, phi, request, manager, staging.resolve("evaluation.png"), classifier);
 
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("request", JSON.readTree(request.toJson()));
@@ -165,8 +210,11 @@ public final class ErasureRun {
    * The trainer of {@code request} (validated, defaults applied): φ = {@code phi}, a copy of the
    * original's UNet that it trains in place; θ = the original's UNet, frozen.
    */
-  public static ErasureTrainer newTrainer(ErasureRequest request, StableDiffusionPipeline original,
-      UNet2DConditionModel phi, NDManager manager) {
+  public static ErasureTrainer newTrainer(
+      ErasureRequest request,
+      StableDiffusionPipeline original,
+      UNet2DConditionModel phi,
+      NDManager manager) {
     ErasureRequest.Method m = request.method;
     ErasureMethod method = ErasureMethod.fromSpecName(m.name);
     TrainableParameterSet parameterSet = TrainableParameterSet.fromSpecName(m.parameters);
@@ -175,13 +223,17 @@ public final class ErasureRun {
     Shape latent = new Shape(1, original.unet().config().inChannels(), latentSide, latentSide);
     DdimScheduler samplingScheduler = new DdimScheduler(original.scheduler().config());
     return new ErasureTrainer(
-        TrainableNoisePredictor.of(phi, phi::forward), original.unet()::forward,
+        TrainableNoisePredictor.of(phi, phi::forward),
+        original.unet()::forward,
         method.objective(m.eta.floatValue(), m.lambda.floatValue(), m.preserveWeight.floatValue()),
-        parameterSet, new XtSampler(samplingScheduler, m.ddimSteps, m.guidanceScale.floatValue()), concepts,
+        parameterSet,
+        new XtSampler(samplingScheduler, m.ddimSteps, m.guidanceScale.floatValue()),
+        concepts,
         new ErasureTrainer.Settings(m.iterations, m.seed, m.learningRate.floatValue(), latent));
   }
 
-  private static List<ConceptEmbeddings> embed(ErasureRequest request, StableDiffusionPipeline pipeline, NDManager manager) {
+  private static List<ConceptEmbeddings> embed(
+      ErasureRequest request, StableDiffusionPipeline pipeline, NDManager manager) {
     NDArray empty = pipeline.encodePrompts(manager, List.of(""));
     List<NDArray> preserve = new ArrayList<>();
     for (String p : request.method.preservePrompts) {
@@ -190,14 +242,21 @@ public final class ErasureRun {
     List<ConceptEmbeddings> out = new ArrayList<>();
     for (ErasureRequest.Concept c : request.concepts) {
       String alternative = c.alternative == null ? "" : c.alternative;
-      out.add(new ConceptEmbeddings(c.erase, alternative, pipeline.encodePrompts(manager, List.of(c.erase)),
-          alternative.isEmpty() ? empty : pipeline.encodePrompts(manager, List.of(alternative)), empty, preserve));
+      out.add(
+          new ConceptEmbeddings(
+              c.erase,
+              alternative,
+              pipeline.encodePrompts(manager, List.of(c.erase)),
+              alternative.isEmpty() ? empty : pipeline.encodePrompts(manager, List.of(alternative)),
+              empty,
+              preserve));
     }
     return out;
   }
 
   /** Restores the saved state of this very request, if any; returns the iteration to start at. */
-  private int resume(ErasureTrainer trainer, ErasureOutput output, NDManager manager) throws IOException {
+  private int resume(ErasureTrainer trainer, ErasureOutput output, NDManager manager)
+      throws IOException {
     Path folder = output.stateFolder();
     Path state = folder.resolve(STATE_FILE);
     Path savedRequest = folder.resolve(STATE_REQUEST);
@@ -212,7 +271,8 @@ public final class ErasureRun {
           log.println("cannot resume from " + state + " (" + e.getMessage() + "); starting over");
         }
       } else {
-        log.println("the saved training state in " + folder + " is for another request; starting over");
+        log.println(
+            "the saved training state in " + folder + " is for another request; starting over");
       }
     }
     ErasureOutput.deleteTree(folder);
@@ -221,11 +281,19 @@ public final class ErasureRun {
     return 0;
   }
 
-  private void afterIteration(int iteration, Map<String, Double> losses, ErasureTrainer trainer, BiConsumer<Integer, Map<String, Double>> bar,
-      ErasureOutput output, NDManager manager) {
+  private void afterIteration(
+      int iteration,
+      Map<String, Double> losses,
+      ErasureTrainer trainer,
+      BiConsumer<Integer, Map<String, Double>> bar,
+      ErasureOutput output,
+      NDManager manager) {
     bar.accept(iteration, losses);
     int done = iteration + 1;
-    boolean stop = stopAfterIterations != null && done >= stopAfterIterations && done < request.method.iterations;
+    boolean stop =
+        stopAfterIterations != null
+            && done >= stopAfterIterations
+            && done < request.method.iterations;
     if (checkpointEvery > 0 && done % checkpointEvery == 0 && done < request.method.iterations) {
       try (NDManager scratch = manager.newSubManager()) {
         TrainingStateFile.write(output.stateFolder().resolve(STATE_FILE), trainer.state(scratch));
@@ -239,12 +307,14 @@ public final class ErasureRun {
   }
 
   /** The erased UNet with its config, and every other file of the base model unchanged. */
-  private static void writeModel(DiffusersModelLayout layout, UNet2DConditionModel phi, Path staging) throws IOException {
+  private static void writeModel(
+      DiffusersModelLayout layout, UNet2DConditionModel phi, Path staging) throws IOException {
     Path base = layout.folder();
     Path unetFolder = layout.unet().folder();
     try (Stream<Path> walk = Files.walk(base)) {
       for (Path file : walk.filter(Files::isRegularFile).toList()) {
-        boolean unetWeights = file.getParent().equals(unetFolder) && !file.equals(layout.unet().config());
+        boolean unetWeights =
+            file.getParent().equals(unetFolder) && !file.equals(layout.unet().config());
         if (unetWeights) {
           continue;
         }
@@ -255,7 +325,9 @@ public final class ErasureRun {
     }
     Path relativeUnet = base.relativize(unetFolder);
     Files.createDirectories(staging.resolve(relativeUnet.toString()));
-    StateDictWriter.save(phi, staging.resolve(relativeUnet.toString()).resolve("diffusion_pytorch_model.safetensors"));
+    StateDictWriter.save(
+        phi,
+        staging.resolve(relativeUnet.toString()).resolve("diffusion_pytorch_model.safetensors"));
   }
 
   /** evaluation.png and the numbers erasure.json reports about it. */
@@ -267,8 +339,14 @@ public final class ErasureRun {
      * original and the erased UNet from the same seeds: one row per prompt, for each seed the
      * original image then the erased one. Reports, per prompt, the mean squared pixel change.
      */
-    static Map<String, Object> write(StableDiffusionPipeline original, UNet2DConditionModel erasedUnet,
-        ErasureRequest request, NDManager manager, Path png, Path classifierFile) throws IOException {
+    static Map<String, Object> write(
+        StableDiffusionPipeline original,
+        UNet2DConditionModel erasedUnet,
+        ErasureRequest request,
+        NDManager manager,
+        Path png,
+        Path classifierFile)
+        throws IOException {
       List<String> prompts = new ArrayList<>();
       for (ErasureRequest.Concept c : request.concepts) {
         add(prompts, c.erase);
@@ -281,8 +359,14 @@ public final class ErasureRun {
       int size = original.defaultImageSize();
       int steps = request.method.ddimSteps;
       float guidance = Math.max(request.method.guidanceScale.floatValue(), 1f);
-      StableDiffusionPipeline erased = new StableDiffusionPipeline(original.tokenizer(), original.textEncoder(),
-          erasedUnet, original.vae(), new DdimScheduler(original.scheduler().config()), size / original.vae().scaleFactor());
+      StableDiffusionPipeline erased =
+          new StableDiffusionPipeline(
+              original.tokenizer(),
+              original.textEncoder(),
+              erasedUnet,
+              original.vae(),
+              new DdimScheduler(original.scheduler().config()),
+              size / original.vae().scaleFactor());
       Map<String, Object> perPrompt = new LinkedHashMap<>();
       List<BufferedImage> tiles = new ArrayList<>();
       try (NDManager scratch = manager.newSubManager()) {
@@ -294,8 +378,15 @@ public final class ErasureRun {
         List<ShapeClassifier.Verdict> afterVerdicts = null;
         if (classifierFile != null) {
           if (size != ShapesDataset.SIZE) {
-            throw new InvalidRequestException("--classifier judges " + ShapesDataset.SIZE + "x" + ShapesDataset.SIZE
-                + " images but this model draws " + size + "x" + size);
+            throw new InvalidRequestException(
+                "--classifier judges "
+                    + ShapesDataset.SIZE
+                    + "x"
+                    + ShapesDataset.SIZE
+                    + " images but this model draws "
+                    + size
+                    + "x"
+                    + size);
           }
           ShapeClassifier classifier = new ShapeClassifier();
           StateDictLoader.load(classifier, classifierFile, scratch, DataType.FLOAT32);
@@ -316,7 +407,9 @@ public final class ErasureRun {
             NDArray b = after.get(i);
             change += a.sub(b).square().mean().getFloat();
             if (side >= 11) {
-              ssim += ImageSimilarity.ssim(a.toFloatArray(), b.toFloatArray(), side, (int) before.getShape().get(3));
+              ssim +=
+                  ImageSimilarity.ssim(
+                      a.toFloatArray(), b.toFloatArray(), side, (int) before.getShape().get(3));
             }
             if (beforeVerdicts != null) {
               labelsBefore.merge(beforeVerdicts.get(i).label(), 1, Integer::sum);
@@ -338,7 +431,8 @@ public final class ErasureRun {
       ImageGrid.writePng(ImageGrid.grid(tiles, 2 * seeds.length), png);
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("image", png.getFileName().toString());
-      out.put("layout", "one row per prompt; for each seed the original image, then the erased one");
+      out.put(
+          "layout", "one row per prompt; for each seed the original image, then the erased one");
       out.put("prompts", prompts);
       out.put("seeds", request.evaluation.seeds);
       out.put("perPrompt", perPrompt);

@@ -7,10 +7,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.concepterasure.trainer.nn.Parameter;
+import io.concepterasure.trainer.nn.Tensors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * The erasure loop of docs/method.md: per iteration the next (concept, alternative) pair in turn,
@@ -106,7 +106,8 @@ public final class ErasureTrainer implements AutoCloseable {
       IterationRandom random = new IterationRandom(settings.seed(), iteration);
       int k = random.nextInt(sampler.ddimSteps());
       NDArray xT = random.normal(manager, settings.latentShape());
-      XtSampler.Xt xt = sampler.sample(phi, xT, k, objective.trajectoryCondition(concept), concept.empty());
+      XtSampler.Xt xt =
+          sampler.sample(phi, xT, k, objective.trajectoryCondition(concept), concept.empty());
       NDArray t = NoisePredictor.timestep(manager, xt.timestep(), xt.latents().getShape().get(0));
       Map<String, Double> losses;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -130,7 +131,8 @@ public final class ErasureTrainer implements AutoCloseable {
     optimizer.mean().forEach((name, a) -> mean.put(name, detachedCopy(a, owner)));
     Map<String, NDArray> variance = new LinkedHashMap<>();
     optimizer.variance().forEach((name, a) -> variance.put(name, detachedCopy(a, owner)));
-    return new TrainingState(nextIteration, optimizer.stepCount(), weights, mean, variance, Map.copyOf(lastLosses));
+    return new TrainingState(
+        nextIteration, optimizer.stepCount(), weights, mean, variance, Map.copyOf(lastLosses));
   }
 
   /** Continues from a saved state of a run of the same request. */
@@ -139,22 +141,34 @@ public final class ErasureTrainer implements AutoCloseable {
       throw new IllegalArgumentException("saved state trains other parameters than this run");
     }
     if (state.iteration() < 0 || state.iteration() > settings.iterations()) {
-      throw new IllegalArgumentException("saved state is at iteration " + state.iteration()
-          + ", outside this run's " + settings.iterations());
+      throw new IllegalArgumentException(
+          "saved state is at iteration "
+              + state.iteration()
+              + ", outside this run's "
+              + settings.iterations());
     }
     // Check everything before changing anything, so a refused state leaves the run as it was.
-    for (Map<String, NDArray> group : List.of(state.weights(), state.adamMean(), state.adamVariance())) {
+    for (Map<String, NDArray> group :
+        List.of(state.weights(), state.adamMean(), state.adamVariance())) {
       if (!group.keySet().equals(trainable.keySet())) {
         throw new IllegalArgumentException("saved state trains other parameters than this run");
       }
-      group.forEach((name, value) -> {
-        if (!value.getShape().equals(trainable.get(name).shape())) {
-          throw new IllegalArgumentException("saved state has " + name + " of shape " + value.getShape()
-              + " but this run's is " + trainable.get(name).shape());
-        }
-      });
+      group.forEach(
+          (name, value) -> {
+            if (!value.getShape().equals(trainable.get(name).shape())) {
+              throw new IllegalArgumentException(
+                  "saved state has "
+                      + name
+                      + " of shape "
+                      + value.getShape()
+                      + " but this run's is "
+                      + trainable.get(name).shape());
+            }
+          });
     }
-    state.weights().forEach((name, value) -> AdamOptimizer.copyInto(value, trainable.get(name).array()));
+    state
+        .weights()
+        .forEach((name, value) -> AdamOptimizer.copyInto(value, trainable.get(name).array()));
     optimizer.restore(state.optimizerStep(), state.adamMean(), state.adamVariance());
     nextIteration = state.iteration();
     lastLosses = state.lastLosses();

@@ -1,10 +1,10 @@
 package io.concepterasure.trainer.erasure;
 
 /**
- * SSIM (Wang et al. 2004) of two RGB images in [0, 1], channels first: an 11×11 Gaussian window
- * (σ 1.5), K1 0.01, K2 0.03, the mean of the SSIM map over the positions where the window fits,
- * averaged over the channels (as skimage's {@code structural_similarity(..., gaussian_weights=True)}).
- * It measures drift: the same seed's image before and after the erasure.
+ * SSIM (Wang et al. 2004) of two RGB images in [0, 1], channels first: an 11×11 Gaussian window (σ
+ * 1.5), K1 0.01, K2 0.03, the mean of the SSIM map over the positions where the window fits,
+ * averaged over the channels (as skimage's {@code structural_similarity(...,
+ * gaussian_weights=True)}). It measures drift: the same seed's image before and after the erasure.
  */
 public final class ImageSimilarity {
   private static final int WINDOW = 11;
@@ -29,7 +29,9 @@ public final class ImageSimilarity {
     return k;
   }
 
-  /** @param a, b {@code 3 × height × width} values in [0, 1] */
+  /**
+   * @param a, b {@code 3 × height × width} values in [0, 1]
+   */
   public static double ssim(float[] a, float[] b, int height, int width) {
     if (a.length != b.length || a.length != 3 * height * width) {
       throw new IllegalArgumentException("expected two 3x" + height + "x" + width + " images");
@@ -64,7 +66,9 @@ public final class ImageSimilarity {
           double varA = aa - ma * ma;
           double varB = bb - mb * mb;
           double cov = ab - ma * mb;
-          sum += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (varA + varB + C2));
+          sum +=
+              ((2 * ma * mb + C1) * (2 * cov + C2))
+                  / ((ma * ma + mb * mb + C1) * (varA + varB + C2));
           count++;
         }
       }

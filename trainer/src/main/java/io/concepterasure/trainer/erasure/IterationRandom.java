@@ -3,13 +3,13 @@ package io.concepterasure.trainer.erasure;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import java.util.Random;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.Random;
 
 /**
  * The random generator of one iteration, derived from (seed, iteration) alone: a resumed run draws
- * exactly what an uninterrupted run draws, with no generator state to save. Drawn in Java, not
- * by the engine, whose generator is global and cannot be saved.
+ * exactly what an uninterrupted run draws, with no generator state to save. Drawn in Java, not by
+ * the engine, whose generator is global and cannot be saved.
  */
 public final class IterationRandom {
   private final Random random;

@@ -1,9 +1,9 @@
 package io.concepterasure.trainer.erasure;
 
-import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.Arrays;
 
 /**
  * eps(x_t, t, c): a UNet's noise prediction, as {@code UNet2DConditionModel.forward(sample,

@@ -7,8 +7,12 @@ public final class NonFiniteLossException extends RuntimeException {
   private final int iteration;
 
   public NonFiniteLossException(int iteration, Map<String, Double> losses) {
-    super("loss is not finite at iteration " + iteration + " " + losses
-        + "; lower the learning rate or check the model's weights");
+    super(
+        "loss is not finite at iteration "
+            + iteration
+            + " "
+            + losses
+            + "; lower the learning rate or check the model's weights");
     this.iteration = iteration;
   }
 

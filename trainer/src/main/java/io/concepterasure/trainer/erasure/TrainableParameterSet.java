@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
 /** The UNet parameters an erasure trains, by diffusers name (docs/method.md, "What is trained"). */
 public enum TrainableParameterSet {
   CROSS_ATTENTION("crossAttention", name -> name.contains("attn2")),
-  CROSS_ATTENTION_KV("crossAttentionKV", name -> name.contains("attn2.to_k.") || name.contains("attn2.to_v.")),
+  CROSS_ATTENTION_KV(
+      "crossAttentionKV", name -> name.contains("attn2.to_k.") || name.contains("attn2.to_v.")),
   NON_CROSS_ATTENTION("nonCrossAttention", name -> !name.contains("attn2")),
   ALL("all", name -> true);
 
@@ -34,14 +35,19 @@ public enum TrainableParameterSet {
   /** The parameters of this set, in the network's order; fails if it selects none. */
   public Map<String, Parameter> select(Map<String, Parameter> namedParameters) {
     Map<String, Parameter> out = new LinkedHashMap<>();
-    namedParameters.forEach((name, p) -> {
-      if (includes(name)) {
-        out.put(name, p);
-      }
-    });
+    namedParameters.forEach(
+        (name, p) -> {
+          if (includes(name)) {
+            out.put(name, p);
+          }
+        });
     if (out.isEmpty()) {
       throw new IllegalArgumentException(
-          "parameter set " + specName + " selects no parameter of the UNet (" + namedParameters.size() + " parameters)");
+          "parameter set "
+              + specName
+              + " selects no parameter of the UNet ("
+              + namedParameters.size()
+              + " parameters)");
     }
     return out;
   }
@@ -52,10 +58,13 @@ public enum TrainableParameterSet {
         return set;
       }
     }
-    throw new IllegalArgumentException("unknown parameter set '" + name + "'; expected one of " + specNames());
+    throw new IllegalArgumentException(
+        "unknown parameter set '" + name + "'; expected one of " + specNames());
   }
 
   public static String specNames() {
-    return Arrays.stream(values()).map(TrainableParameterSet::specName).collect(Collectors.joining(", "));
+    return Arrays.stream(values())
+        .map(TrainableParameterSet::specName)
+        .collect(Collectors.joining(", "));
   }
 }

@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * What a resumed run needs: the next iteration, the trainable weights, the optimizer's moments and
- * step, and the last losses. The random-generator state is (seed, iteration) itself, see
- * {@link IterationRandom}.
+ * step, and the last losses. The random-generator state is (seed, iteration) itself, see {@link
+ * IterationRandom}.
  */
 public record TrainingState(
     int iteration,

@@ -14,9 +14,9 @@ import java.util.Map;
 
 /**
  * A {@link TrainingState} as one safetensors file: tensors {@code weight/<name>}, {@code
- * adam_mean/<name>}, {@code adam_variance/<name>}; iteration, optimizer step and last losses in
- * the metadata. The writer moves a finished file into place, so a run killed while saving keeps
- * the previous state.
+ * adam_mean/<name>}, {@code adam_variance/<name>}; iteration, optimizer step and last losses in the
+ * metadata. The writer moves a finished file into place, so a run killed while saving keeps the
+ * previous state.
  */
 public final class TrainingStateFile {
   static final String FORMAT = "concept-erasure-training-state/1";
@@ -27,7 +27,8 @@ public final class TrainingStateFile {
 
   public static void write(Path file, TrainingState state) throws IOException {
     Map<String, NDArray> tensors = new LinkedHashMap<>();
-    List<Map<String, NDArray>> groups = List.of(state.weights(), state.adamMean(), state.adamVariance());
+    List<Map<String, NDArray>> groups =
+        List.of(state.weights(), state.adamMean(), state.adamVariance());
     for (int g = 0; g < GROUPS.size(); g++) {
       String prefix = GROUPS.get(g);
       groups.get(g).forEach((name, array) -> tensors.put(prefix + name, array));
@@ -44,10 +45,14 @@ public final class TrainingStateFile {
     try (SafetensorsReader reader = SafetensorsReader.open(file)) {
       Map<String, String> metadata = reader.metadata();
       if (metadata == null || !FORMAT.equals(metadata.get("format"))) {
-        throw new IOException(file + " is not a training state (format "
-            + (metadata == null ? null : metadata.get("format")) + ")");
+        throw new IOException(
+            file
+                + " is not a training state (format "
+                + (metadata == null ? null : metadata.get("format"))
+                + ")");
       }
-      List<Map<String, NDArray>> groups = List.of(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>());
+      List<Map<String, NDArray>> groups =
+          List.of(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>());
       for (String key : reader.names()) {
         for (int g = 0; g < GROUPS.size(); g++) {
           if (key.startsWith(GROUPS.get(g))) {
@@ -55,11 +60,16 @@ public final class TrainingStateFile {
           }
         }
       }
-      Map<String, Double> losses = JSON.readValue(metadata.get("lastLosses"), new TypeReference<LinkedHashMap<String, Double>>() {});
+      Map<String, Double> losses =
+          JSON.readValue(
+              metadata.get("lastLosses"), new TypeReference<LinkedHashMap<String, Double>>() {});
       return new TrainingState(
           Integer.parseInt(metadata.get("iteration")),
           Long.parseLong(metadata.get("optimizerStep")),
-          groups.get(0), groups.get(1), groups.get(2), losses);
+          groups.get(0),
+          groups.get(1),
+          groups.get(2),
+          losses);
     }
   }
 }

@@ -3,8 +3,8 @@ package io.concepterasure.trainer.erasure;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
-import java.util.List;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.List;
 
 /**
  * Where x_t comes from (docs/method.md): k DDIM steps of the current φ from x_T, conditioned with

@@ -15,6 +15,7 @@ import java.nio.ShortBuffer;
  */
 public final class HalfPrecision {
   private static final int BLOCK = 8192;
+
   /** Every F16 bit pattern's value: 256 KiB, and a table lookup beats the bit arithmetic. */
   private static final float[] F16_TO_F32 = new float[1 << 16];
 
@@ -83,8 +84,8 @@ public final class HalfPrecision {
 
   /**
    * Converts {@code count} elements from {@code src} (little-endian, read from its position) into
-   * {@code dst} (written in the byte order it has). Float types convert among each other; any
-   * other pair must be the same dtype.
+   * {@code dst} (written in the byte order it has). Float types convert among each other; any other
+   * pair must be the same dtype.
    */
   static void convert(
       ByteBuffer src, SafetensorsDtype from, ByteBuffer dst, SafetensorsDtype to, long count) {

@@ -3,9 +3,9 @@ package io.concepterasure.trainer.io;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * The element types of the safetensors format, declared in the order of the Rust
- * {@code safetensors::Dtype} enum: that order decides how Python's writer lays tensors out (widest
- * first), and {@link SafetensorsWriter} follows it to write the same bytes.
+ * The element types of the safetensors format, declared in the order of the Rust {@code
+ * safetensors::Dtype} enum: that order decides how Python's writer lays tensors out (widest first),
+ * and {@link SafetensorsWriter} follows it to write the same bytes.
  */
 public enum SafetensorsDtype {
   BOOL(1, DataType.BOOLEAN),
@@ -41,7 +41,9 @@ public enum SafetensorsDtype {
     return dataType;
   }
 
-  /** The dtype named {@code name} in a header, or {@code null} when the format has no such dtype. */
+  /**
+   * The dtype named {@code name} in a header, or {@code null} when the format has no such dtype.
+   */
   public static SafetensorsDtype fromHeader(String name) {
     for (SafetensorsDtype d : values()) {
       if (d.name().equals(name)) {

@@ -30,9 +30,9 @@ import java.util.Set;
 
 /**
  * Reads a safetensors file, or a sharded checkpoint through its {@code *.safetensors.index.json},
- * tensor by tensor from memory-mapped chunks, so that files over 2 GiB (a full-precision SD UNet
- * is 3.4 GB) work and only the tensor being read is copied. DJL's own reader loads the whole file
- * into one array and stops at 2 GiB.
+ * tensor by tensor from memory-mapped chunks, so that files over 2 GiB (a full-precision SD UNet is
+ * 3.4 GB) work and only the tensor being read is copied. DJL's own reader loads the whole file into
+ * one array and stops at 2 GiB.
  *
  * <p>{@link #open} checks the whole header against the file before anything is mapped: every
  * declared size is compared with the file's real size first, so a corrupt or hostile file fails
@@ -47,8 +47,13 @@ public final class SafetensorsReader implements Closeable {
 
   static final long DEFAULT_CHUNK_BYTES = 1L << 30;
   private static final String METADATA_KEY = "__metadata__";
-  /** Sharded indexes are {@code *.safetensors.index.json}, or {@code *.safetensors.index.fp16.json} for a variant. */
+
+  /**
+   * Sharded indexes are {@code *.safetensors.index.json}, or {@code *.safetensors.index.fp16.json}
+   * for a variant.
+   */
   private static final String INDEX_SUFFIX = ".json";
+
   private static final JsonMapper JSON =
       JsonMapper.builder()
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -89,7 +94,9 @@ public final class SafetensorsReader implements Closeable {
     return open(path, DEFAULT_CHUNK_BYTES);
   }
 
-  /** As {@link #open(Path)}, mapping at most {@code chunkBytes} at a time (tests use small chunks). */
+  /**
+   * As {@link #open(Path)}, mapping at most {@code chunkBytes} at a time (tests use small chunks).
+   */
   static SafetensorsReader open(Path path, long chunkBytes) throws IOException {
     if (chunkBytes <= 0 || chunkBytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("chunk size must be in (0, 2 GiB): " + chunkBytes);
@@ -107,7 +114,8 @@ public final class SafetensorsReader implements Closeable {
     JsonNode root = parseJson(index, readSmallFile(index));
     JsonNode weightMap = root.get("weight_map");
     if (weightMap == null || !weightMap.isObject()) {
-      throw new SafetensorsException(index, "sharded checkpoint index has no \"weight_map\" object");
+      throw new SafetensorsException(
+          index, "sharded checkpoint index has no \"weight_map\" object");
     }
     Map<String, String> metadata = new LinkedHashMap<>();
     JsonNode meta = root.get("metadata");
@@ -122,7 +130,11 @@ public final class SafetensorsReader implements Closeable {
         String file = e.getValue().asText();
         if (!e.getValue().isTextual() || !isPlainFileName(file)) {
           throw new SafetensorsException(
-              index, "weight_map entry '" + e.getKey() + "' names " + e.getValue()
+              index,
+              "weight_map entry '"
+                  + e.getKey()
+                  + "' names "
+                  + e.getValue()
                   + ", not a file in the same folder");
         }
         Shard shard = byFile.get(file);
@@ -133,7 +145,12 @@ public final class SafetensorsReader implements Closeable {
         TensorInfo info = shard.tensors.get(e.getKey());
         if (info == null) {
           throw new SafetensorsException(
-              index, "weight_map puts tensor '" + e.getKey() + "' in " + file + ", which has no such tensor");
+              index,
+              "weight_map puts tensor '"
+                  + e.getKey()
+                  + "' in "
+                  + file
+                  + ", which has no such tensor");
         }
         tensors.put(e.getKey(), new Located(shard, info));
       }
@@ -142,7 +159,11 @@ public final class SafetensorsReader implements Closeable {
           Located listed = tensors.get(name);
           if (listed == null || listed.shard != shard) {
             throw new SafetensorsException(
-                index, "shard " + shard.file.getFileName() + " has tensor '" + name
+                index,
+                "shard "
+                    + shard.file.getFileName()
+                    + " has tensor '"
+                    + name
                     + "', which weight_map does not assign to it");
           }
         }
@@ -197,19 +218,32 @@ public final class SafetensorsReader implements Closeable {
     if (to == null || to.dataType() == null || to == SafetensorsDtype.BF16) {
       // DJL's PyTorch BF16 path aborts the JVM, so BF16 is only ever a storage type here.
       throw new SafetensorsException(
-          located.shard.file, "tensor '" + name + "' is " + from + " and cannot be read as "
-              + (target == null ? from : target) + "; read it as FLOAT32 or FLOAT16");
+          located.shard.file,
+          "tensor '"
+              + name
+              + "' is "
+              + from
+              + " and cannot be read as "
+              + (target == null ? from : target)
+              + "; read it as FLOAT32 or FLOAT16");
     }
     if (!HalfPrecision.canConvert(from, to)) {
       throw new SafetensorsException(
-          located.shard.file, "tensor '" + name + "' is " + from + " and cannot be converted to " + to);
+          located.shard.file,
+          "tensor '" + name + "' is " + from + " and cannot be converted to " + to);
     }
     long count = info.shape().size();
     long outBytes = count * to.byteSize();
     if (outBytes > Integer.MAX_VALUE - 8) {
       throw new SafetensorsException(
-          located.shard.file, "tensor '" + name + "' needs " + outBytes
-              + " bytes as " + to + "; tensors over 2 GiB are not supported");
+          located.shard.file,
+          "tensor '"
+              + name
+              + "' needs "
+              + outBytes
+              + " bytes as "
+              + to
+              + "; tensors over 2 GiB are not supported");
     }
     ByteBuffer source = located.shard.bytes(info);
     ByteBuffer stage = staging((int) outBytes);
@@ -307,8 +341,13 @@ public final class SafetensorsReader implements Closeable {
     final Map<String, String> metadata;
 
     private Shard(
-        Path file, FileChannel channel, long dataStart, long dataBytes, long chunkBytes,
-        Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+        Path file,
+        FileChannel channel,
+        long dataStart,
+        long dataBytes,
+        long chunkBytes,
+        Map<String, TensorInfo> tensors,
+        Map<String, String> metadata) {
       this.file = file;
       this.channel = channel;
       this.dataStart = dataStart;
@@ -338,7 +377,8 @@ public final class SafetensorsReader implements Closeable {
       long size = channel.size();
       if (size < 8) {
         throw new SafetensorsException(
-            file, "file is " + size + " bytes, too short for the 8-byte header length (truncated?)");
+            file,
+            "file is " + size + " bytes, too short for the 8-byte header length (truncated?)");
       }
       ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       readFully(channel, lengthBytes, 0);
@@ -346,15 +386,21 @@ public final class SafetensorsReader implements Closeable {
       // Compared unsigned and against the real size before anything of that size is allocated.
       if (Long.compareUnsigned(headerLength, size - 8) > 0) {
         throw new SafetensorsException(
-            file, "header length " + Long.toUnsignedString(headerLength)
-                + " is larger than the file (" + size + " bytes; truncated or not a safetensors file)");
+            file,
+            "header length "
+                + Long.toUnsignedString(headerLength)
+                + " is larger than the file ("
+                + size
+                + " bytes; truncated or not a safetensors file)");
       }
       if (headerLength > MAX_HEADER_BYTES) {
         throw new SafetensorsException(
-            file, "header length " + headerLength + " is over the " + MAX_HEADER_BYTES + "-byte limit");
+            file,
+            "header length " + headerLength + " is over the " + MAX_HEADER_BYTES + "-byte limit");
       }
       if (headerLength < 2) {
-        throw new SafetensorsException(file, "header length " + headerLength + " is too short for a JSON object");
+        throw new SafetensorsException(
+            file, "header length " + headerLength + " is too short for a JSON object");
       }
       ByteBuffer header = ByteBuffer.allocate((int) headerLength);
       readFully(channel, header, 8);
@@ -374,20 +420,31 @@ public final class SafetensorsReader implements Closeable {
       }
       checkLayout(file, tensors, dataBytes);
       return new Shard(
-          file, channel, dataStart, dataBytes, chunkBytes,
-          Collections.unmodifiableMap(tensors), metadata);
+          file,
+          channel,
+          dataStart,
+          dataBytes,
+          chunkBytes,
+          Collections.unmodifiableMap(tensors),
+          metadata);
     }
 
-    private static Map<String, String> parseMetadata(Path file, JsonNode node) throws SafetensorsException {
+    private static Map<String, String> parseMetadata(Path file, JsonNode node)
+        throws SafetensorsException {
       if (!node.isObject()) {
-        throw new SafetensorsException(file, "__metadata__ is not a JSON object but " + node.getNodeType());
+        throw new SafetensorsException(
+            file, "__metadata__ is not a JSON object but " + node.getNodeType());
       }
       Map<String, String> out = new LinkedHashMap<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
         if (!e.getValue().isTextual()) {
           throw new SafetensorsException(
-              file, "__metadata__ value of '" + e.getKey() + "' is " + e.getValue().getNodeType()
+              file,
+              "__metadata__ value of '"
+                  + e.getKey()
+                  + "' is "
+                  + e.getValue().getNodeType()
                   + ", but the format allows only strings");
         }
         out.put(e.getKey(), e.getValue().textValue());
@@ -399,7 +456,8 @@ public final class SafetensorsReader implements Closeable {
         throws SafetensorsException {
       String where = "tensor '" + name + "'";
       if (!node.isObject()) {
-        throw new SafetensorsException(file, where + " is described by " + node.getNodeType() + ", not an object");
+        throw new SafetensorsException(
+            file, where + " is described by " + node.getNodeType() + ", not an object");
       }
       JsonNode dtypeNode = node.get("dtype");
       if (dtypeNode == null || !dtypeNode.isTextual()) {
@@ -408,7 +466,11 @@ public final class SafetensorsReader implements Closeable {
       SafetensorsDtype dtype = SafetensorsDtype.fromHeader(dtypeNode.textValue());
       if (dtype == null) {
         throw new SafetensorsException(
-            file, where + " has unknown dtype \"" + dtypeNode.textValue() + "\"; known: "
+            file,
+            where
+                + " has unknown dtype \""
+                + dtypeNode.textValue()
+                + "\"; known: "
                 + Arrays.toString(SafetensorsDtype.values()));
       }
       long[] dims = naturals(file, where, "shape", node.get("shape"), -1);
@@ -417,12 +479,20 @@ public final class SafetensorsReader implements Closeable {
       long end = offsets[1];
       if (end < begin) {
         throw new SafetensorsException(
-            file, where + " has data_offsets [" + begin + ", " + end + "] that end before they begin");
+            file,
+            where + " has data_offsets [" + begin + ", " + end + "] that end before they begin");
       }
       if (end > dataBytes) {
         throw new SafetensorsException(
-            file, where + " has data_offsets [" + begin + ", " + end + "] past the end of the data ("
-                + dataBytes + " bytes after the header; truncated?)");
+            file,
+            where
+                + " has data_offsets ["
+                + begin
+                + ", "
+                + end
+                + "] past the end of the data ("
+                + dataBytes
+                + " bytes after the header; truncated?)");
       }
       long bytes;
       try {
@@ -432,12 +502,25 @@ public final class SafetensorsReader implements Closeable {
         }
         bytes = Math.multiplyExact(count, (long) dtype.byteSize());
       } catch (ArithmeticException e) {
-        throw new SafetensorsException(file, where + " has shape " + Arrays.toString(dims) + ", too large", e);
+        throw new SafetensorsException(
+            file, where + " has shape " + Arrays.toString(dims) + ", too large", e);
       }
       if (bytes != end - begin) {
         throw new SafetensorsException(
-            file, where + " of shape " + Arrays.toString(dims) + " and dtype " + dtype + " needs "
-                + bytes + " bytes but its data_offsets [" + begin + ", " + end + "] hold " + (end - begin));
+            file,
+            where
+                + " of shape "
+                + Arrays.toString(dims)
+                + " and dtype "
+                + dtype
+                + " needs "
+                + bytes
+                + " bytes but its data_offsets ["
+                + begin
+                + ", "
+                + end
+                + "] hold "
+                + (end - begin));
       }
       return new TensorInfo(name, dtype, new Shape(dims), begin, end);
     }
@@ -446,15 +529,22 @@ public final class SafetensorsReader implements Closeable {
         throws SafetensorsException {
       if (node == null || !node.isArray() || (length >= 0 && node.size() != length)) {
         throw new SafetensorsException(
-            file, where + " needs \"" + field + "\" as an array of "
-                + (length >= 0 ? length + " " : "") + "non-negative integers, found " + node);
+            file,
+            where
+                + " needs \""
+                + field
+                + "\" as an array of "
+                + (length >= 0 ? length + " " : "")
+                + "non-negative integers, found "
+                + node);
       }
       long[] out = new long[node.size()];
       for (int i = 0; i < out.length; i++) {
         JsonNode v = node.get(i);
         if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
           throw new SafetensorsException(
-              file, where + " has \"" + field + "\" " + node + "; entries must be non-negative integers");
+              file,
+              where + " has \"" + field + "\" " + node + "; entries must be non-negative integers");
         }
         out[i] = v.longValue();
       }
@@ -471,13 +561,31 @@ public final class SafetensorsReader implements Closeable {
       for (TensorInfo t : byOffset) {
         if (t.begin() < expected) {
           throw new SafetensorsException(
-              file, "tensor '" + t.name() + "' data_offsets [" + t.begin() + ", " + t.end()
-                  + "] overlap tensor '" + previous.name() + "' [" + previous.begin() + ", " + previous.end() + "]");
+              file,
+              "tensor '"
+                  + t.name()
+                  + "' data_offsets ["
+                  + t.begin()
+                  + ", "
+                  + t.end()
+                  + "] overlap tensor '"
+                  + previous.name()
+                  + "' ["
+                  + previous.begin()
+                  + ", "
+                  + previous.end()
+                  + "]");
         }
         if (t.begin() > expected) {
           throw new SafetensorsException(
-              file, "tensor '" + t.name() + "' starts at " + t.begin() + ", leaving a gap of "
-                  + (t.begin() - expected) + " bytes after "
+              file,
+              "tensor '"
+                  + t.name()
+                  + "' starts at "
+                  + t.begin()
+                  + ", leaving a gap of "
+                  + (t.begin() - expected)
+                  + " bytes after "
                   + (previous == null ? "the header" : "tensor '" + previous.name() + "'"));
         }
         expected = t.end();
@@ -485,8 +593,14 @@ public final class SafetensorsReader implements Closeable {
       }
       if (expected != dataBytes) {
         throw new SafetensorsException(
-            file, "tensors cover " + expected + " bytes but the data section has " + dataBytes
-                + " (" + (dataBytes - expected) + " trailing bytes)");
+            file,
+            "tensors cover "
+                + expected
+                + " bytes but the data section has "
+                + dataBytes
+                + " ("
+                + (dataBytes - expected)
+                + " trailing bytes)");
       }
     }
 
@@ -500,7 +614,11 @@ public final class SafetensorsReader implements Closeable {
       int last = (int) ((t.end() - 1) / chunkBytes);
       if (first == last) {
         int offset = (int) (t.begin() - first * chunkBytes);
-        return chunk(first).duplicate().position(offset).limit(offset + length).slice()
+        return chunk(first)
+            .duplicate()
+            .position(offset)
+            .limit(offset + length)
+            .slice()
             .order(ByteOrder.LITTLE_ENDIAN);
       }
       ByteBuffer copy = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
@@ -516,8 +634,11 @@ public final class SafetensorsReader implements Closeable {
     private MappedByteBuffer chunk(int k) throws IOException {
       if (chunks[k] == null) {
         long start = k * chunkBytes;
-        chunks[k] = channel.map(
-            FileChannel.MapMode.READ_ONLY, dataStart + start, Math.min(chunkBytes, dataBytes - start));
+        chunks[k] =
+            channel.map(
+                FileChannel.MapMode.READ_ONLY,
+                dataStart + start,
+                Math.min(chunkBytes, dataBytes - start));
       }
       return chunks[k];
     }
@@ -529,7 +650,8 @@ public final class SafetensorsReader implements Closeable {
       channel.close();
     }
 
-    private static void readFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {
+    private static void readFully(FileChannel channel, ByteBuffer buf, long position)
+        throws IOException {
       long at = position;
       while (buf.hasRemaining()) {
         int n = channel.read(buf, at);

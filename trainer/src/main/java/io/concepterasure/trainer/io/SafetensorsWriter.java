@@ -21,21 +21,23 @@ import java.util.UUID;
 /**
  * Writes safetensors files that load unchanged in Python's {@code safetensors} and in diffusers,
  * byte for byte what the reference writer produces for the same tensors: tensors laid out widest
- * dtype first and then by name (so every tensor stays aligned to its element size), a compact
- * JSON header padded with spaces to a multiple of 8 bytes, {@code __metadata__} first.
+ * dtype first and then by name (so every tensor stays aligned to its element size), a compact JSON
+ * header padded with spaces to a multiple of 8 bytes, {@code __metadata__} first.
  *
- * <p>The file is written under a temporary name in the target folder and moved into place at
- * the end, so a crash never leaves a half-written checkpoint under the real name.
+ * <p>The file is written under a temporary name in the target folder and moved into place at the
+ * end, so a crash never leaves a half-written checkpoint under the real name.
  */
 public final class SafetensorsWriter {
   private SafetensorsWriter() {}
 
-  /** One tensor to write from raw little-endian bytes (for dtypes DJL cannot hold, such as BF16). */
+  /**
+   * One tensor to write from raw little-endian bytes (for dtypes DJL cannot hold, such as BF16).
+   */
   public record RawTensor(String name, SafetensorsDtype dtype, long[] shape, ByteBuffer data) {}
 
   /**
-   * Writes {@code tensors} (any order; the file's order is the format's) with {@code metadata}
-   * as {@code __metadata__}, omitted when {@code null}.
+   * Writes {@code tensors} (any order; the file's order is the format's) with {@code metadata} as
+   * {@code __metadata__}, omitted when {@code null}.
    */
   public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata)
       throws IOException {
@@ -46,20 +48,26 @@ public final class SafetensorsWriter {
       SafetensorsDtype dtype = SafetensorsDtype.of(type);
       if (dtype == null || dtype == SafetensorsDtype.BF16) {
         throw new SafetensorsException(
-            file, "tensor '" + e.getKey() + "' is " + type + ", which this writer does not store;"
+            file,
+            "tensor '"
+                + e.getKey()
+                + "' is "
+                + type
+                + ", which this writer does not store;"
                 + " convert it to FLOAT32 or FLOAT16 first");
       }
-      sources.add(new Source(e.getKey(), dtype, array.getShape().getShape()) {
-        @Override
-        ByteBuffer bytes() {
-          // DJL hands the data back in native order; the format is little-endian.
-          ByteBuffer data = array.toByteBuffer();
-          if (data.order() != ByteOrder.LITTLE_ENDIAN && dtype.byteSize() > 1) {
-            throw new UnsupportedOperationException("big-endian platforms are not supported");
-          }
-          return data;
-        }
-      });
+      sources.add(
+          new Source(e.getKey(), dtype, array.getShape().getShape()) {
+            @Override
+            ByteBuffer bytes() {
+              // DJL hands the data back in native order; the format is little-endian.
+              ByteBuffer data = array.toByteBuffer();
+              if (data.order() != ByteOrder.LITTLE_ENDIAN && dtype.byteSize() > 1) {
+                throw new UnsupportedOperationException("big-endian platforms are not supported");
+              }
+              return data;
+            }
+          });
     }
     writeSources(file, sources, metadata);
   }
@@ -69,12 +77,13 @@ public final class SafetensorsWriter {
       throws IOException {
     List<Source> sources = new ArrayList<>(tensors.size());
     for (RawTensor t : tensors) {
-      sources.add(new Source(t.name(), t.dtype(), t.shape()) {
-        @Override
-        ByteBuffer bytes() {
-          return t.data().duplicate();
-        }
-      });
+      sources.add(
+          new Source(t.name(), t.dtype(), t.shape()) {
+            @Override
+            ByteBuffer bytes() {
+              return t.data().duplicate();
+            }
+          });
     }
     writeSources(file, sources, metadata);
   }
@@ -104,18 +113,22 @@ public final class SafetensorsWriter {
     List<Source> ordered = new ArrayList<>(sources);
     // The reference writer's order: widest dtype (by its enum order) first, then name bytes.
     ordered.sort(
-        Comparator.comparing((Source s) -> s.dtype).reversed()
+        Comparator.comparing((Source s) -> s.dtype)
+            .reversed()
             .thenComparing((a, b) -> Arrays.compareUnsigned(utf8(a.name), utf8(b.name))));
     byte[] header = header(file, ordered, metadata);
 
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
     Files.createDirectories(dir);
-    // Not Files.createTempFile: its file is owner-only (0600), and the model would stay so, unreadable
-    // to another user sharing the volume. A new file takes the process's umask, like any other output.
+    // Not Files.createTempFile: its file is owner-only (0600), and the model would stay so,
+    // unreadable
+    // to another user sharing the volume. A new file takes the process's umask, like any other
+    // output.
     Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
     try {
-      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+      try (FileChannel out =
+          FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
         ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         length.putLong(header.length).flip();
         writeFully(out, length);
@@ -124,8 +137,18 @@ public final class SafetensorsWriter {
           ByteBuffer data = s.bytes();
           if (data.remaining() != s.byteLength) {
             throw new SafetensorsException(
-                file, "tensor '" + s.name + "' of shape " + Arrays.toString(s.shape) + " and dtype "
-                    + s.dtype + " needs " + s.byteLength + " bytes but " + data.remaining() + " were given");
+                file,
+                "tensor '"
+                    + s.name
+                    + "' of shape "
+                    + Arrays.toString(s.shape)
+                    + " and dtype "
+                    + s.dtype
+                    + " needs "
+                    + s.byteLength
+                    + " bytes but "
+                    + data.remaining()
+                    + " were given");
           }
           writeFully(out, data);
         }
@@ -166,11 +189,18 @@ public final class SafetensorsWriter {
         json.append(',');
       }
       first = false;
-      appendString(json, s.name).append(":{\"dtype\":\"").append(s.dtype.name()).append("\",\"shape\":[");
+      appendString(json, s.name)
+          .append(":{\"dtype\":\"")
+          .append(s.dtype.name())
+          .append("\",\"shape\":[");
       for (int i = 0; i < s.shape.length; i++) {
         json.append(i == 0 ? "" : ",").append(s.shape[i]);
       }
-      json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + s.byteLength).append("]}");
+      json.append("],\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(offset + s.byteLength)
+          .append("]}");
       offset += s.byteLength;
     }
     json.append('}');

@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Loads a safetensors checkpoint into a {@link Module} by name, the way
- * {@code load_state_dict(strict=True)} does: the whole file is checked against the module first,
- * and every missing, unexpected or mis-shaped tensor is reported in one error, so that a user sees
- * at once whether the checkpoint is of another architecture or just differs in one block.
+ * Loads a safetensors checkpoint into a {@link Module} by name, the way {@code
+ * load_state_dict(strict=True)} does: the whole file is checked against the module first, and every
+ * missing, unexpected or mis-shaped tensor is reported in one error, so that a user sees at once
+ * whether the checkpoint is of another architecture or just differs in one block.
  */
 public final class StateDictLoader {
   /** Problems listed in full before the rest are only counted. */
@@ -27,18 +27,26 @@ public final class StateDictLoader {
 
   private StateDictLoader() {}
 
-  /** Loads {@code file} (a {@code .safetensors} file or a sharded index) converting to {@code dtype}. */
-  public static void load(Module module, Path file, NDManager manager, DataType dtype) throws IOException {
+  /**
+   * Loads {@code file} (a {@code .safetensors} file or a sharded index) converting to {@code
+   * dtype}.
+   */
+  public static void load(Module module, Path file, NDManager manager, DataType dtype)
+      throws IOException {
     load(module, file, manager, dtype, name -> false);
   }
 
   /**
    * As {@link #load(Module, Path, NDManager, DataType)}, skipping tensors of the file that the
-   * module has no parameter for when {@code ignoreUnexpected} accepts their name (diffusers'
-   * {@code _keys_to_ignore_on_load_unexpected}, e.g. CLIP's {@code position_ids} buffer).
+   * module has no parameter for when {@code ignoreUnexpected} accepts their name (diffusers' {@code
+   * _keys_to_ignore_on_load_unexpected}, e.g. CLIP's {@code position_ids} buffer).
    */
   public static void load(
-      Module module, Path file, NDManager manager, DataType dtype, Predicate<String> ignoreUnexpected)
+      Module module,
+      Path file,
+      NDManager manager,
+      DataType dtype,
+      Predicate<String> ignoreUnexpected)
       throws IOException {
     try (SafetensorsReader reader = SafetensorsReader.open(file)) {
       load(module, reader, manager, dtype, ignoreUnexpected);
@@ -46,8 +54,12 @@ public final class StateDictLoader {
   }
 
   public static void load(
-      Module module, SafetensorsReader reader, NDManager manager, DataType dtype,
-      Predicate<String> ignoreUnexpected) throws IOException {
+      Module module,
+      SafetensorsReader reader,
+      NDManager manager,
+      DataType dtype,
+      Predicate<String> ignoreUnexpected)
+      throws IOException {
     Map<String, Parameter> parameters = module.namedParameters();
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
@@ -58,14 +70,23 @@ public final class StateDictLoader {
       }
       Shape found = reader.info(e.getKey()).shape();
       if (!found.equals(expected)) {
-        problems.add("tensor '" + e.getKey() + "' expected shape " + dims(expected)
-            + " but file has " + dims(found));
+        problems.add(
+            "tensor '"
+                + e.getKey()
+                + "' expected shape "
+                + dims(expected)
+                + " but file has "
+                + dims(found));
       }
     }
     for (String name : reader.names()) {
       if (!parameters.containsKey(name) && !ignoreUnexpected.test(name)) {
-        problems.add("unexpected tensor '" + name + "' of shape " + dims(reader.info(name).shape())
-            + " (the module has no such parameter)");
+        problems.add(
+            "unexpected tensor '"
+                + name
+                + "' of shape "
+                + dims(reader.info(name).shape())
+                + " (the module has no such parameter)");
       }
     }
     if (!problems.isEmpty()) {
@@ -86,9 +107,13 @@ public final class StateDictLoader {
   }
 
   private static String describe(Module module, List<String> problems) {
-    StringBuilder out = new StringBuilder()
-        .append(problems.size()).append(problems.size() == 1 ? " problem" : " problems")
-        .append(" loading into ").append(module.getClass().getSimpleName()).append(':');
+    StringBuilder out =
+        new StringBuilder()
+            .append(problems.size())
+            .append(problems.size() == 1 ? " problem" : " problems")
+            .append(" loading into ")
+            .append(module.getClass().getSimpleName())
+            .append(':');
     for (int i = 0; i < Math.min(problems.size(), MAX_LISTED); i++) {
       out.append("\n  ").append(problems.get(i));
     }

@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Saves a {@link Module}'s parameters by checkpoint name, as diffusers' {@code save_pretrained} does. */
+/**
+ * Saves a {@link Module}'s parameters by checkpoint name, as diffusers' {@code save_pretrained}
+ * does.
+ */
 public final class StateDictWriter {
   /** What diffusers and transformers write, and what transformers checks when loading. */
   public static final Map<String, String> PYTORCH_METADATA = Map.of("format", "pt");
@@ -19,12 +22,17 @@ public final class StateDictWriter {
     save(module, file, PYTORCH_METADATA);
   }
 
-  public static void save(Module module, Path file, Map<String, String> metadata) throws IOException {
+  public static void save(Module module, Path file, Map<String, String> metadata)
+      throws IOException {
     Map<String, NDArray> tensors = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : module.namedParameters().entrySet()) {
       if (!e.getValue().isInitialized()) {
         throw new SafetensorsException(
-            file, "parameter '" + e.getKey() + "' of " + module.getClass().getSimpleName()
+            file,
+            "parameter '"
+                + e.getKey()
+                + "' of "
+                + module.getClass().getSimpleName()
                 + " was never initialised or loaded; nothing written");
       }
       tensors.put(e.getKey(), e.getValue().array());

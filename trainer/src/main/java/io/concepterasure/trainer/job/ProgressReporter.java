@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.job;
 
-import java.time.temporal.ChronoUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +18,7 @@ import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -32,8 +32,8 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * Reports training progress to the resource's {@code status.progress} with a JSON merge patch on
  * its status subresource, as the pod's ServiceAccount (whose Role allows exactly that). At most
- * once per interval while training, and once at the end. A failed report is logged and never
- * fails the training: progress is informative only.
+ * once per interval while training, and once at the end. A failed report is logged and never fails
+ * the training: progress is informative only.
  *
  * <p>The JDK's HTTP client with the mounted token and CA, not fabric8's client: one PATCH does not
  * justify the Kubernetes model jars in the trainer image.
@@ -41,7 +41,8 @@ import javax.net.ssl.TrustManagerFactory;
 public final class ProgressReporter implements AutoCloseable {
   public static final String ENV_RESOURCE_NAME = "CE_RESOURCE_NAME";
   public static final String ENV_RESOURCE_NAMESPACE = "CE_RESOURCE_NAMESPACE";
-  public static final Path SERVICE_ACCOUNT_DIR = Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
+  public static final Path SERVICE_ACCOUNT_DIR =
+      Path.of("/var/run/secrets/kubernetes.io/serviceaccount");
   public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(15);
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -62,14 +63,31 @@ public final class ProgressReporter implements AutoCloseable {
 
   /**
    * @param apiServer the API server's base URL
-   * @param serviceAccountDir a folder with {@code token} (re-read for each report: kubelet rotates it) and {@code ca.crt}
+   * @param serviceAccountDir a folder with {@code token} (re-read for each report: kubelet rotates
+   *     it) and {@code ca.crt}
    */
-  public ProgressReporter(URI apiServer, Path serviceAccountDir, String namespace, String name, Duration interval,
-      Clock clock, PrintWriter log) throws IOException {
-    this.http = HttpClient.newBuilder().sslContext(sslContext(serviceAccountDir.resolve("ca.crt")))
-        .connectTimeout(TIMEOUT).build();
-    this.statusUri = URI.create(stripSlash(apiServer.toString()) + "/apis/concepterasure.io/v1alpha1/namespaces/"
-        + namespace + "/concepterasures/" + name + "/status");
+  public ProgressReporter(
+      URI apiServer,
+      Path serviceAccountDir,
+      String namespace,
+      String name,
+      Duration interval,
+      Clock clock,
+      PrintWriter log)
+      throws IOException {
+    this.http =
+        HttpClient.newBuilder()
+            .sslContext(sslContext(serviceAccountDir.resolve("ca.crt")))
+            .connectTimeout(TIMEOUT)
+            .build();
+    this.statusUri =
+        URI.create(
+            stripSlash(apiServer.toString())
+                + "/apis/concepterasure.io/v1alpha1/namespaces/"
+                + namespace
+                + "/concepterasures/"
+                + name
+                + "/status");
     this.tokenFile = serviceAccountDir.resolve("token");
     this.interval = interval;
     this.clock = clock;
@@ -80,21 +98,32 @@ public final class ProgressReporter implements AutoCloseable {
    * A reporter when the trainer runs in the operator's Job (resource name and namespace set, a
    * ServiceAccount token mounted, the API server's address in the environment kubelet sets).
    */
-  public static Optional<ProgressReporter> fromEnvironment(Map<String, String> environment, Path serviceAccountDir,
-      PrintWriter log) {
+  public static Optional<ProgressReporter> fromEnvironment(
+      Map<String, String> environment, Path serviceAccountDir, PrintWriter log) {
     String name = environment.get(ENV_RESOURCE_NAME);
     String namespace = environment.get(ENV_RESOURCE_NAMESPACE);
     String host = environment.get("KUBERNETES_SERVICE_HOST");
     String port = environment.getOrDefault("KUBERNETES_SERVICE_PORT", "443");
-    if (name == null || namespace == null || host == null || !Files.isRegularFile(serviceAccountDir.resolve("token"))) {
+    if (name == null
+        || namespace == null
+        || host == null
+        || !Files.isRegularFile(serviceAccountDir.resolve("token"))) {
       return Optional.empty();
     }
     String authority = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
     try {
-      return Optional.of(new ProgressReporter(URI.create("https://" + authority), serviceAccountDir, namespace, name,
-          DEFAULT_INTERVAL, Clock.systemUTC(), log));
+      return Optional.of(
+          new ProgressReporter(
+              URI.create("https://" + authority),
+              serviceAccountDir,
+              namespace,
+              name,
+              DEFAULT_INTERVAL,
+              Clock.systemUTC(),
+              log));
     } catch (IOException | RuntimeException e) {
-      log.println("warning: progress will not be reported to the resource's status: " + e.getMessage());
+      log.println(
+          "warning: progress will not be reported to the resource's status: " + e.getMessage());
       return Optional.empty();
     }
   }
@@ -107,18 +136,25 @@ public final class ProgressReporter implements AutoCloseable {
     return this::update;
   }
 
-  /** Reports that {@code iteration} (0-based) finished; sends only if the interval has passed and none is in flight. */
+  /**
+   * Reports that {@code iteration} (0-based) finished; sends only if the interval has passed and
+   * none is in flight.
+   */
   public synchronized void update(int iteration, Map<String, Double> losses) {
     Instant now = clock.instant();
     last = progress(iteration + 1, losses.get("loss"), now);
-    if (lastReport != null && Duration.between(lastReport, now).compareTo(interval) < 0 || !inFlight.isDone()) {
+    if (lastReport != null && Duration.between(lastReport, now).compareTo(interval) < 0
+        || !inFlight.isDone()) {
       return;
     }
     lastReport = now;
     inFlight = send(last);
   }
 
-  /** Sends the last progress and waits for it (bounded), so the final numbers land before the pod exits. */
+  /**
+   * Sends the last progress and waits for it (bounded), so the final numbers land before the pod
+   * exits.
+   */
   public synchronized void finish() {
     try {
       inFlight.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -162,32 +198,46 @@ public final class ProgressReporter implements AutoCloseable {
     try {
       String body = JSON.writeValueAsString(Map.of("status", Map.of("progress", progress)));
       String token = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
-      request = HttpRequest.newBuilder(statusUri)
-          .timeout(TIMEOUT)
-          .header("Authorization", "Bearer " + token)
-          .header("Content-Type", "application/merge-patch+json")
-          .header("Accept", "application/json")
-          .method("PATCH", HttpRequest.BodyPublishers.ofString(body))
-          .build();
+      request =
+          HttpRequest.newBuilder(statusUri)
+              .timeout(TIMEOUT)
+              .header("Authorization", "Bearer " + token)
+              .header("Content-Type", "application/merge-patch+json")
+              .header("Accept", "application/json")
+              .method("PATCH", HttpRequest.BodyPublishers.ofString(body))
+              .build();
     } catch (IOException e) {
       warn("cannot read the ServiceAccount token: " + e.getMessage());
       return CompletableFuture.completedFuture(null);
     }
-    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).handle((response, error) -> {
-      if (error != null) {
-        warn("PATCH " + statusUri.getPath() + " failed: " + error);
-      } else if (response.statusCode() / 100 != 2) {
-        warn("PATCH " + statusUri.getPath() + " answered " + response.statusCode() + ": " + abbreviate(response.body()));
-      }
-      return null;
-    });
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (response, error) -> {
+              if (error != null) {
+                warn("PATCH " + statusUri.getPath() + " failed: " + error);
+              } else if (response.statusCode() / 100 != 2) {
+                warn(
+                    "PATCH "
+                        + statusUri.getPath()
+                        + " answered "
+                        + response.statusCode()
+                        + ": "
+                        + abbreviate(response.body()));
+              }
+              return null;
+            });
   }
 
-  /** The first failure is logged in full, later ones not at all: a log line per iteration helps nobody. */
+  /**
+   * The first failure is logged in full, later ones not at all: a log line per iteration helps
+   * nobody.
+   */
   private void warn(String message) {
     // Not synchronized: called from the HTTP client's thread while finish() waits holding the lock.
     if (warned.compareAndSet(false, true)) {
-      log.println("warning: cannot report progress to the resource's status (training goes on): " + message);
+      log.println(
+          "warning: cannot report progress to the resource's status (training goes on): "
+              + message);
     }
   }
 
@@ -207,7 +257,8 @@ public final class ProgressReporter implements AutoCloseable {
       for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
         trust.setCertificateEntry("ca-" + i++, ca);
       }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, tmf.getTrustManagers(), null);

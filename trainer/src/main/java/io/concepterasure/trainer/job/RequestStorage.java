@@ -18,12 +18,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The local folders an erasure reads and writes, for the locations of a request: a
- * {@code pvc://} location is its mount under {@code CE_PVC_ROOT} (read and written in place, so
- * a restarted pod resumes from the state saved there); an {@code s3://} model is downloaded into
- * the scratch folder first, and an {@code s3://} output is written there and uploaded when the
- * erasure is done, model_index.json and then erasure.json last, so that a reader who sees
- * erasure.json sees a complete model. Plain paths and file: URIs are left to {@code ErasureRun}.
+ * The local folders an erasure reads and writes, for the locations of a request: a {@code pvc://}
+ * location is its mount under {@code CE_PVC_ROOT} (read and written in place, so a restarted pod
+ * resumes from the state saved there); an {@code s3://} model is downloaded into the scratch folder
+ * first, and an {@code s3://} output is written there and uploaded when the erasure is done,
+ * model_index.json and then erasure.json last, so that a reader who sees erasure.json sees a
+ * complete model. Plain paths and file: URIs are left to {@code ErasureRun}.
  */
 public final class RequestStorage implements AutoCloseable {
   public static final String ENV_SCRATCH_DIR = "CE_SCRATCH_DIR";
@@ -31,7 +31,8 @@ public final class RequestStorage implements AutoCloseable {
   public static final String ENV_MODEL_CREDENTIALS_DIR = "CE_MODEL_CREDENTIALS_DIR";
   public static final String ENV_OUTPUT_CREDENTIALS_DIR = "CE_OUTPUT_CREDENTIALS_DIR";
   static final Path DEFAULT_PVC_ROOT = Path.of("/mnt/pvc");
-  private static final List<String> COMMIT_LAST = List.of(ObjectStore.MODEL_INDEX, ErasureOutput.RECORD);
+  private static final List<String> COMMIT_LAST =
+      List.of(ObjectStore.MODEL_INDEX, ErasureOutput.RECORD);
 
   private final Path modelFolder;
   private final Path outputFolder;
@@ -40,8 +41,13 @@ public final class RequestStorage implements AutoCloseable {
   private final Path temporaryScratch;
   private final PrintWriter log;
 
-  private RequestStorage(Path modelFolder, Path outputFolder, ObjectStore outputStore, boolean outputFinished,
-      Path temporaryScratch, PrintWriter log) {
+  private RequestStorage(
+      Path modelFolder,
+      Path outputFolder,
+      ObjectStore outputStore,
+      boolean outputFinished,
+      Path temporaryScratch,
+      PrintWriter log) {
     this.modelFolder = modelFolder;
     this.outputFolder = outputFolder;
     this.outputStore = outputStore;
@@ -54,8 +60,8 @@ public final class RequestStorage implements AutoCloseable {
    * Resolves the request's locations; downloads an s3:// model and an s3:// output's erasure.json
    * (so that a finished erasure is recognised and not run again).
    */
-  public static RequestStorage prepare(ErasureRequest request, Map<String, String> environment, PrintWriter log)
-      throws IOException {
+  public static RequestStorage prepare(
+      ErasureRequest request, Map<String, String> environment, PrintWriter log) throws IOException {
     StorageUri model = parse("model.uri", request.model.uri);
     StorageUri output = parse("output.uri", request.output.uri);
     Path pvcRoot = Path.of(environment.getOrDefault(ENV_PVC_ROOT, DEFAULT_PVC_ROOT.toString()));
@@ -80,7 +86,8 @@ public final class RequestStorage implements AutoCloseable {
         modelFolder = model.localPath(pvcRoot);
       } else if (remoteModel) {
         modelFolder = fresh(scratch.resolve("model"));
-        try (ObjectStore store = ObjectStore.open(model, settings(environment, ENV_MODEL_CREDENTIALS_DIR), pvcRoot)) {
+        try (ObjectStore store =
+            ObjectStore.open(model, settings(environment, ENV_MODEL_CREDENTIALS_DIR), pvcRoot)) {
           log.println("downloading the model from " + model + " to " + modelFolder);
           store.downloadFolder("", modelFolder);
         }
@@ -89,7 +96,8 @@ public final class RequestStorage implements AutoCloseable {
         outputFolder = output.localPath(pvcRoot);
       } else if (remoteOutput) {
         outputFolder = fresh(scratch.resolve("output"));
-        outputStore = ObjectStore.open(output, settings(environment, ENV_OUTPUT_CREDENTIALS_DIR), pvcRoot);
+        outputStore =
+            ObjectStore.open(output, settings(environment, ENV_OUTPUT_CREDENTIALS_DIR), pvcRoot);
         if (outputStore.exists(ErasureOutput.RECORD)) {
           outputStore.download(ErasureOutput.RECORD, outputFolder.resolve(ErasureOutput.RECORD));
           outputFinished = true;
@@ -102,7 +110,8 @@ public final class RequestStorage implements AutoCloseable {
       deleteTree(temporaryScratch);
       throw e;
     }
-    return new RequestStorage(modelFolder, outputFolder, outputStore, outputFinished, temporaryScratch, log);
+    return new RequestStorage(
+        modelFolder, outputFolder, outputStore, outputFinished, temporaryScratch, log);
   }
 
   /** The local model folder, or null: the request's own location is local. */
@@ -115,7 +124,10 @@ public final class RequestStorage implements AutoCloseable {
     return outputFolder;
   }
 
-  /** Uploads a staged output (unless it was already finished there); erasure.json is the last object written. */
+  /**
+   * Uploads a staged output (unless it was already finished there); erasure.json is the last object
+   * written.
+   */
   public void publish() throws IOException {
     if (outputStore == null || outputFinished) {
       return;
@@ -147,7 +159,8 @@ public final class RequestStorage implements AutoCloseable {
   private static S3Settings settings(Map<String, String> environment, String credentialsVariable)
       throws StorageException {
     String folder = environment.get(credentialsVariable);
-    return S3Settings.from(environment, folder == null || folder.isBlank() ? null : Path.of(folder));
+    return S3Settings.from(
+        environment, folder == null || folder.isBlank() ? null : Path.of(folder));
   }
 
   /** An empty folder: what an earlier attempt left in scratch is not trusted. */

@@ -15,15 +15,17 @@ import java.util.Optional;
 
 /**
  * The container's termination message, which the operator turns into the resource's status
- * (docs/api.md, "The trainer contract"): on success one JSON line
- * {@code {"outputUri":…,"erasureJsonSha256":…,"metrics":{…}}} (status.result); on failure one
+ * (docs/api.md, "The trainer contract"): on success one JSON line {@code
+ * {"outputUri":…,"erasureJsonSha256":…,"metrics":{…}}} (status.result); on failure one
  * human-readable line (status.failure.message). Kubernetes keeps at most 4096 bytes of it.
  */
 public final class TerminationMessage {
   /** Where kubelet reads the message from (the Job's terminationMessagePath). */
   public static final Path DEFAULT_PATH = Path.of("/dev/termination-log");
+
   /** Overrides the path, for running the image elsewhere and for tests. */
   public static final String ENV_PATH = "CE_TERMINATION_MESSAGE_PATH";
+
   public static final int MAX_BYTES = 4096;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -33,20 +35,26 @@ public final class TerminationMessage {
     this.file = file;
   }
 
-  /** The message file: {@value #ENV_PATH} when set, else /dev/termination-log when it exists (in a pod). */
+  /**
+   * The message file: {@value #ENV_PATH} when set, else /dev/termination-log when it exists (in a
+   * pod).
+   */
   public static Optional<TerminationMessage> fromEnvironment(Map<String, String> environment) {
     String configured = environment.get(ENV_PATH);
     if (configured != null && !configured.isBlank()) {
       return Optional.of(new TerminationMessage(Path.of(configured)));
     }
-    return Files.exists(DEFAULT_PATH) ? Optional.of(new TerminationMessage(DEFAULT_PATH)) : Optional.empty();
+    return Files.exists(DEFAULT_PATH)
+        ? Optional.of(new TerminationMessage(DEFAULT_PATH))
+        : Optional.empty();
   }
 
   /**
    * The success message for a finished erasure: where the model is, the sha256 of its erasure.json
    * (as stored: the uploaded file is this one), and numbers from the record.
    */
-  public static String success(String outputUri, Path erasureJson, Map<String, Object> record) throws IOException {
+  public static String success(String outputUri, Path erasureJson, Map<String, Object> record)
+      throws IOException {
     Map<String, Object> message = new LinkedHashMap<>();
     message.put("outputUri", outputUri);
     message.put("erasureJsonSha256", ErasureOutput.sha256(erasureJson));
@@ -64,14 +72,16 @@ public final class TerminationMessage {
   static Map<String, Double> metrics(Map<String, Object> record) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     if (record.get("finalLosses") instanceof Map<?, ?> losses) {
-      losses.forEach((name, value) -> {
-        if (value instanceof Number n) {
-          metrics.put("loss".equals(name) ? "finalLoss" : "finalLoss." + name, n.doubleValue());
-        }
-      });
+      losses.forEach(
+          (name, value) -> {
+            if (value instanceof Number n) {
+              metrics.put("loss".equals(name) ? "finalLoss" : "finalLoss." + name, n.doubleValue());
+            }
+          });
     }
     Object request = record.get("request");
-    JsonNode iterations = request == null ? null : JSON.valueToTree(request).path("method").path("iterations");
+    JsonNode iterations =
+        request == null ? null : JSON.valueToTree(request).path("method").path("iterations");
     if (iterations != null && iterations.isNumber()) {
       metrics.put("iterations", iterations.asDouble());
     }
@@ -87,7 +97,10 @@ public final class TerminationMessage {
 
   /** One line, at most {@link #MAX_BYTES} bytes of UTF-8, cut at a character boundary. */
   public static String failure(String reason, String message) {
-    String line = (reason + ": " + (message == null ? "" : message)).replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+    String line =
+        (reason + ": " + (message == null ? "" : message))
+            .replaceAll("\\s*[\\r\\n]+\\s*", " ")
+            .strip();
     if (line.getBytes(StandardCharsets.UTF_8).length <= MAX_BYTES) {
       return line;
     }
@@ -106,7 +119,10 @@ public final class TerminationMessage {
     return cut + "...";
   }
 
-  /** Writes the message; a failure to write is returned, never thrown: the exit code still tells the outcome. */
+  /**
+   * Writes the message; a failure to write is returned, never thrown: the exit code still tells the
+   * outcome.
+   */
   public Optional<IOException> write(String message) {
     try {
       Files.writeString(file, message, StandardCharsets.UTF_8);

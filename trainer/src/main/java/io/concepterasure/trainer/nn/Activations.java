@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import java.util.function.UnaryOperator;
 
-/** diffusers' {@code get_activation} and transformers' {@code ACT2FN}: an activation by its config name. */
+/**
+ * diffusers' {@code get_activation} and transformers' {@code ACT2FN}: an activation by its config
+ * name.
+ */
 public final class Activations {
   private Activations() {}
 
@@ -18,8 +21,12 @@ public final class Activations {
       case "gelu" -> Activation::gelu;
       case "quick_gelu" -> x -> x.mul(Activation.sigmoid(Tensors.mul(x, 1.702f)));
       case "relu" -> Activation::relu;
-      default -> throw new IllegalArgumentException(
-          field + ": unsupported activation '" + name + "' (supported: silu, swish, gelu, quick_gelu, relu)");
+      default ->
+          throw new IllegalArgumentException(
+              field
+                  + ": unsupported activation '"
+                  + name
+                  + "' (supported: silu, swish, gelu, quick_gelu, relu)");
     };
   }
 

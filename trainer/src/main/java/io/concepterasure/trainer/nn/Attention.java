@@ -41,8 +41,12 @@ public final class Attention extends Module {
     this.rescaleOutputFactor = b.rescaleOutputFactor;
     long innerDim = b.dimHead * b.heads;
     long keyDim = b.crossAttentionDim != null ? b.crossAttentionDim : b.queryDim;
-    // Registration order follows diffusers' __init__, so namedParameters() lists keys as torch does.
-    this.groupNorm = b.normNumGroups != null ? child("group_norm", new GroupNorm(b.normNumGroups, b.queryDim, b.eps)) : null;
+    // Registration order follows diffusers' __init__, so namedParameters() lists keys as torch
+    // does.
+    this.groupNorm =
+        b.normNumGroups != null
+            ? child("group_norm", new GroupNorm(b.normNumGroups, b.queryDim, b.eps))
+            : null;
     this.toQ = child("to_q", new Linear(b.queryDim, innerDim, b.bias));
     this.toK = child("to_k", new Linear(keyDim, innerDim, b.bias));
     this.toV = child("to_v", new Linear(keyDim, innerDim, b.bias));
@@ -51,7 +55,9 @@ public final class Attention extends Module {
     out.add(new Dropout(0.0));
   }
 
-  /** @param queryDim the channels of the attending hidden states */
+  /**
+   * @param queryDim the channels of the attending hidden states
+   */
   public static Builder builder(long queryDim) {
     return new Builder(queryDim);
   }
@@ -93,8 +99,15 @@ public final class Attention extends Module {
       x = groupNorm.forward(x.transpose(0, 2, 1)).transpose(0, 2, 1);
     }
     NDArray context = encoderHiddenStates != null ? encoderHiddenStates : x;
-    NDArray out = scaledDotProductAttention(
-        toQ.forward(x), toK.forward(context), toV.forward(context), heads, scale, null, upcastAttention);
+    NDArray out =
+        scaledDotProductAttention(
+            toQ.forward(x),
+            toK.forward(context),
+            toV.forward(context),
+            heads,
+            scale,
+            null,
+            upcastAttention);
     out = toOut.forward(out);
     if (spatial) {
       out = out.transpose(0, 2, 1).reshape(inputShape);
@@ -114,13 +127,19 @@ public final class Attention extends Module {
    * @param q {@code [batch, queryLength, heads * dimHead]}
    * @param k {@code [batch, keyLength, heads * dimHead]}
    * @param v {@code [batch, keyLength, heads * dimHead]}
-   * @param additiveMask {@code null}, or added to the scores, broadcastable to
-   *     {@code [batch, heads, queryLength, keyLength]} (for example a causal mask of -inf)
+   * @param additiveMask {@code null}, or added to the scores, broadcastable to {@code [batch,
+   *     heads, queryLength, keyLength]} (for example a causal mask of -inf)
    * @param upcast compute the scores from fp32 q and k (diffusers' {@code upcast_attention})
    * @return {@code [batch, queryLength, heads * dimHead]} in the type of {@code v}
    */
   public static NDArray scaledDotProductAttention(
-      NDArray q, NDArray k, NDArray v, int heads, float scale, NDArray additiveMask, boolean upcast) {
+      NDArray q,
+      NDArray k,
+      NDArray v,
+      int heads,
+      float scale,
+      NDArray additiveMask,
+      boolean upcast) {
     long batch = q.getShape().get(0);
     long queryLength = q.getShape().get(1);
     long keyLength = k.getShape().get(1);
@@ -139,24 +158,29 @@ public final class Attention extends Module {
     long rows = batch * heads;
     if (additiveMask != null) {
       NDArray scores = qh.matMul(kh.transpose(0, 2, 1));
-      scores = toFloat32(scores).reshape(batch, heads, queryLength, keyLength).add(additiveMask)
-          .reshape(rows, queryLength, keyLength);
+      scores =
+          toFloat32(scores)
+              .reshape(batch, heads, queryLength, keyLength)
+              .add(additiveMask)
+              .reshape(rows, queryLength, keyLength);
       out = softmaxTimesValues(scores, vh, type);
     } else if (q.getDevice().isGpu() || rows * queryLength * keyLength <= CPU_SCORE_BLOCK) {
       out = softmaxTimesValues(qh.matMul(kh.transpose(0, 2, 1)), vh, type);
     } else {
       out = blockwise(qh, kh, vh, type);
     }
-    return out.reshape(batch, heads, queryLength, dimHead).transpose(0, 2, 1, 3).reshape(batch, queryLength, inner);
+    return out.reshape(batch, heads, queryLength, dimHead)
+        .transpose(0, 2, 1, 3)
+        .reshape(batch, queryLength, inner);
   }
 
   /**
    * On CPU, self-attention over a large feature map is bound by memory traffic: the scores of all
    * heads ({@code batch * heads * length^2} floats, 64 MiB at 32x32 latents) leave the cache
    * between the matrix product, the softmax and the second product. Computing them a few heads
-   * (and, for long sequences, a band of queries) at a time keeps each block in cache; this is
-   * about 2x faster at SD's shapes, close to PyTorch's fused CPU attention that DJL does not
-   * expose. Gradients flow through the slices and concatenations unchanged.
+   * (and, for long sequences, a band of queries) at a time keeps each block in cache; this is about
+   * 2x faster at SD's shapes, close to PyTorch's fused CPU attention that DJL does not expose.
+   * Gradients flow through the slices and concatenations unchanged.
    */
   private static NDArray blockwise(NDArray qh, NDArray kh, NDArray vh, DataType type) {
     long rows = qh.getShape().get(0);
@@ -171,9 +195,12 @@ public final class Attention extends Module {
       NDArray values = vh.get(new NDIndex("{}:{}", r, rEnd));
       NDList queryBlocks = new NDList();
       for (long i = 0; i < queryLength; i += queriesPerBlock) {
-        NDArray queries = queriesPerBlock == queryLength
-            ? qh.get(new NDIndex("{}:{}", r, rEnd))
-            : qh.get(new NDIndex("{}:{}, {}:{}", r, rEnd, i, Math.min(queryLength, i + queriesPerBlock)));
+        NDArray queries =
+            queriesPerBlock == queryLength
+                ? qh.get(new NDIndex("{}:{}", r, rEnd))
+                : qh.get(
+                    new NDIndex(
+                        "{}:{}, {}:{}", r, rEnd, i, Math.min(queryLength, i + queriesPerBlock)));
         queryBlocks.add(softmaxTimesValues(queries.matMul(keysT), values, type));
       }
       rowBlocks.add(queryBlocks.size() == 1 ? queryBlocks.head() : NDArrays.concat(queryBlocks, 1));
@@ -194,7 +221,9 @@ public final class Attention extends Module {
   }
 
   private static NDArray toHeads(NDArray x, long batch, long length, int heads, long dimHead) {
-    return x.reshape(batch, length, heads, dimHead).transpose(0, 2, 1, 3).reshape(batch * heads, length, dimHead);
+    return x.reshape(batch, length, heads, dimHead)
+        .transpose(0, 2, 1, 3)
+        .reshape(batch * heads, length, dimHead);
   }
 
   /** The arguments of diffusers' {@code Attention.__init__} that Stable Diffusion's models use. */
@@ -232,7 +261,9 @@ public final class Attention extends Module {
       return this;
     }
 
-    /** Bias of {@code to_q}, {@code to_k}, {@code to_v} (diffusers' {@code bias}, default false). */
+    /**
+     * Bias of {@code to_q}, {@code to_k}, {@code to_v} (diffusers' {@code bias}, default false).
+     */
     public Builder bias(boolean bias) {
       this.bias = bias;
       return this;
@@ -276,7 +307,8 @@ public final class Attention extends Module {
 
     public Attention build() {
       if (heads <= 0 || dimHead <= 0) {
-        throw new IllegalArgumentException("Attention: heads and dim_head must be positive, got " + heads + ", " + dimHead);
+        throw new IllegalArgumentException(
+            "Attention: heads and dim_head must be positive, got " + heads + ", " + dimHead);
       }
       return new Attention(this);
     }

@@ -21,15 +21,21 @@ public final class Conv2d extends Module {
     this(inChannels, outChannels, kernelSize, stride, padding, true);
   }
 
-  public Conv2d(long inChannels, long outChannels, int kernelSize, int stride, int padding, boolean bias) {
+  public Conv2d(
+      long inChannels, long outChannels, int kernelSize, int stride, int padding, boolean bias) {
     this.inChannels = inChannels;
     this.outChannels = outChannels;
     this.stride = new Shape(stride, stride);
     this.padding = new Shape(padding, padding);
     long fanIn = inChannels * kernelSize * kernelSize;
-    this.weight = parameter("weight",
-        new Parameter(new Shape(outChannels, inChannels, kernelSize, kernelSize), Init.kaimingUniform(fanIn)));
-    this.bias = bias ? parameter("bias", new Parameter(new Shape(outChannels), Init.zeros())) : null;
+    this.weight =
+        parameter(
+            "weight",
+            new Parameter(
+                new Shape(outChannels, inChannels, kernelSize, kernelSize),
+                Init.kaimingUniform(fanIn)));
+    this.bias =
+        bias ? parameter("bias", new Parameter(new Shape(outChannels), Init.zeros())) : null;
   }
 
   public long inChannels() {

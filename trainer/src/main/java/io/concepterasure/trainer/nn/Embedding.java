@@ -5,7 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 
-/** {@code torch.nn.Embedding}: {@code weight} is {@code [numEmbeddings, dim]}, rows looked up by id. */
+/**
+ * {@code torch.nn.Embedding}: {@code weight} is {@code [numEmbeddings, dim]}, rows looked up by id.
+ */
 public final class Embedding extends Module {
   private final long numEmbeddings;
   private final Parameter weight;
@@ -35,9 +37,12 @@ public final class Embedding extends Module {
     return weight;
   }
 
-  /** @param ids integer ids of any shape; the result adds a trailing {@code dim} axis */
+  /**
+   * @param ids integer ids of any shape; the result adds a trailing {@code dim} axis
+   */
   public NDArray forward(NDArray ids) {
     NDArray index = ids.getDataType() == DataType.INT64 ? ids : ids.toType(DataType.INT64, false);
-    return ai.djl.nn.core.Embedding.embedding(index, weight.array(), SparseFormat.DENSE).singletonOrThrow();
+    return ai.djl.nn.core.Embedding.embedding(index, weight.array(), SparseFormat.DENSE)
+        .singletonOrThrow();
   }
 }

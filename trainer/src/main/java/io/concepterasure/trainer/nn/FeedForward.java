@@ -18,7 +18,8 @@ public final class FeedForward extends Module {
 
   public FeedForward(long dim, long dimOut, long innerDim, String activationFn, boolean bias) {
     if (!"geglu".equals(activationFn)) {
-      throw new IllegalArgumentException("activation_fn: unsupported '" + activationFn + "' (supported: geglu)");
+      throw new IllegalArgumentException(
+          "activation_fn: unsupported '" + activationFn + "' (supported: geglu)");
     }
     ModuleList<Module> net = child("net", new ModuleList<>());
     this.act = net.add(new GEGLU(dim, innerDim, bias));

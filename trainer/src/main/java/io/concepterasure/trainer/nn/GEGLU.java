@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Activation;
 
-/** diffusers' {@code GEGLU} (Shazeer 2020): one projection to twice the width, half gated by GELU of the other. */
+/**
+ * diffusers' {@code GEGLU} (Shazeer 2020): one projection to twice the width, half gated by GELU of
+ * the other.
+ */
 public final class GEGLU extends Module {
   private final Linear proj;
 

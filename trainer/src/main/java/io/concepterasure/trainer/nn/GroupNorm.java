@@ -1,9 +1,9 @@
 package io.concepterasure.trainer.nn;
 
-import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 
 /**
  * {@code torch.nn.GroupNorm}, which DJL lacks: input {@code [batch, channels, *]}, statistics per
@@ -29,8 +29,10 @@ public final class GroupNorm extends Module {
     this.numGroups = numGroups;
     this.numChannels = numChannels;
     this.eps = eps;
-    this.weight = affine ? parameter("weight", new Parameter(new Shape(numChannels), Init.ones())) : null;
-    this.bias = affine ? parameter("bias", new Parameter(new Shape(numChannels), Init.zeros())) : null;
+    this.weight =
+        affine ? parameter("weight", new Parameter(new Shape(numChannels), Init.ones())) : null;
+    this.bias =
+        affine ? parameter("bias", new Parameter(new Shape(numChannels), Init.zeros())) : null;
   }
 
   public int numGroups() {
@@ -44,7 +46,8 @@ public final class GroupNorm extends Module {
   public NDArray forward(NDArray x) {
     Shape shape = x.getShape();
     if (shape.dimension() < 2 || shape.get(1) != numChannels) {
-      throw new IllegalArgumentException("GroupNorm expects [batch, " + numChannels + ", ...] but got " + shape);
+      throw new IllegalArgumentException(
+          "GroupNorm expects [batch, " + numChannels + ", ...] but got " + shape);
     }
     long groupSize = shape.size() / (shape.get(0) * numGroups);
     // Group norm is layer norm over each group's flattened elements; PyTorch's fused layer_norm
@@ -54,10 +57,11 @@ public final class GroupNorm extends Module {
     Shape normalized = new Shape(groupSize);
     NDArray ones = manager.ones(normalized, x.getDataType());
     NDArray zeros = manager.zeros(normalized, x.getDataType());
-    NDArray y = ai.djl.nn.norm.LayerNorm.layerNorm(
-            x.reshape(shape.get(0), numGroups, groupSize), normalized, ones, zeros, eps)
-        .singletonOrThrow()
-        .reshape(shape);
+    NDArray y =
+        ai.djl.nn.norm.LayerNorm.layerNorm(
+                x.reshape(shape.get(0), numGroups, groupSize), normalized, ones, zeros, eps)
+            .singletonOrThrow()
+            .reshape(shape);
     if (weight == null) {
       return y;
     }

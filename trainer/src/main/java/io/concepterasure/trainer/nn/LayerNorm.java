@@ -17,8 +17,10 @@ public final class LayerNorm extends Module {
   public LayerNorm(long dim, float eps, boolean elementwiseAffine) {
     this.normalizedShape = new Shape(dim);
     this.eps = eps;
-    this.weight = elementwiseAffine ? parameter("weight", new Parameter(normalizedShape, Init.ones())) : null;
-    this.bias = elementwiseAffine ? parameter("bias", new Parameter(normalizedShape, Init.zeros())) : null;
+    this.weight =
+        elementwiseAffine ? parameter("weight", new Parameter(normalizedShape, Init.ones())) : null;
+    this.bias =
+        elementwiseAffine ? parameter("bias", new Parameter(normalizedShape, Init.zeros())) : null;
   }
 
   public float eps() {
@@ -26,8 +28,11 @@ public final class LayerNorm extends Module {
   }
 
   public NDArray forward(NDArray x) {
-    NDArray gamma = weight != null ? weight.array() : x.getManager().ones(normalizedShape, x.getDataType());
-    NDArray beta = bias != null ? bias.array() : x.getManager().zeros(normalizedShape, x.getDataType());
-    return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalizedShape, gamma, beta, eps).singletonOrThrow();
+    NDArray gamma =
+        weight != null ? weight.array() : x.getManager().ones(normalizedShape, x.getDataType());
+    NDArray beta =
+        bias != null ? bias.array() : x.getManager().zeros(normalizedShape, x.getDataType());
+    return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalizedShape, gamma, beta, eps)
+        .singletonOrThrow();
   }
 }

@@ -17,8 +17,12 @@ public final class Linear extends Module {
   public Linear(long inFeatures, long outFeatures, boolean bias) {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.weight = parameter("weight", new Parameter(new Shape(outFeatures, inFeatures), Init.kaimingUniform(inFeatures)));
-    this.bias = bias ? parameter("bias", new Parameter(new Shape(outFeatures), Init.zeros())) : null;
+    this.weight =
+        parameter(
+            "weight",
+            new Parameter(new Shape(outFeatures, inFeatures), Init.kaimingUniform(inFeatures)));
+    this.bias =
+        bias ? parameter("bias", new Parameter(new Shape(outFeatures), Init.zeros())) : null;
   }
 
   public long inFeatures() {
@@ -31,6 +35,7 @@ public final class Linear extends Module {
 
   /** Applies to the last axis of {@code x}, any leading axes. */
   public NDArray forward(NDArray x) {
-    return ai.djl.nn.core.Linear.linear(x, weight.array(), bias == null ? null : bias.array()).singletonOrThrow();
+    return ai.djl.nn.core.Linear.linear(x, weight.array(), bias == null ? null : bias.array())
+        .singletonOrThrow();
   }
 }

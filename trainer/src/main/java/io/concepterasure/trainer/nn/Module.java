@@ -39,7 +39,9 @@ public abstract class Module {
     return Collections.unmodifiableMap(children);
   }
 
-  /** Every parameter of this module and its descendants, by checkpoint name, in registration order. */
+  /**
+   * Every parameter of this module and its descendants, by checkpoint name, in registration order.
+   */
   public final Map<String, Parameter> namedParameters() {
     Map<String, Parameter> out = new LinkedHashMap<>();
     collect("", out);
@@ -59,8 +61,8 @@ public abstract class Module {
    * Runs {@code body} in its own {@link NDScope} and hands only its result to the caller's scope,
    * so its intermediate arrays are freed when it returns, as torch frees a value nobody holds,
    * rather than at the end of the whole step. Closing an array only drops our handle: a tensor
-   * autograd saved for the backward pass stays alive. {@code body} must return a new array (not
-   * one of its inputs), since the caller's scope will close it.
+   * autograd saved for the backward pass stays alive. {@code body} must return a new array (not one
+   * of its inputs), since the caller's scope will close it.
    */
   protected static NDArray freeingIntermediates(Supplier<NDArray> body) {
     NDArray out;

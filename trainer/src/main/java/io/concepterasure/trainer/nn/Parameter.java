@@ -21,7 +21,9 @@ public final class Parameter {
     this(shape, null);
   }
 
-  /** A parameter that {@link #initialize} can fill with {@code init} when no checkpoint is loaded. */
+  /**
+   * A parameter that {@link #initialize} can fill with {@code init} when no checkpoint is loaded.
+   */
   public Parameter(Shape shape, Init init) {
     this.shape = shape;
     this.init = init;
@@ -34,7 +36,8 @@ public final class Parameter {
   /** The current value; {@code null} until initialised or loaded. */
   public NDArray array() {
     if (array == null) {
-      throw new IllegalStateException("parameter of shape " + shape + " was never initialised or loaded");
+      throw new IllegalStateException(
+          "parameter of shape " + shape + " was never initialised or loaded");
     }
     return array;
   }
@@ -43,10 +46,13 @@ public final class Parameter {
     return array != null;
   }
 
-  /** Replaces the value; the caller owns the old array (closed here, since no one else holds it). */
+  /**
+   * Replaces the value; the caller owns the old array (closed here, since no one else holds it).
+   */
   public void set(NDArray value) {
     if (!value.getShape().equals(shape)) {
-      throw new IllegalArgumentException("expected shape " + shape + " but got " + value.getShape());
+      throw new IllegalArgumentException(
+          "expected shape " + shape + " but got " + value.getShape());
     }
     if (array != null && array != value) {
       array.close();

@@ -21,8 +21,7 @@ import ai.djl.ndarray.types.Shape;
  * build if a class calls DJL's number overloads or creates arrays from Java values elsewhere.
  */
 public final class Tensors {
-  private Tensors() {
-  }
+  private Tensors() {}
 
   public static NDArray create(NDManager manager, float[] values, Shape shape) {
     return owned(manager.create(values, shape));

@@ -3,6 +3,7 @@ package io.concepterasure.trainer.pipeline;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.concepterasure.trainer.nn.Tensors;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +12,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
-import io.concepterasure.trainer.nn.Tensors;
 
 /** Turns decoded images into 8-bit RGB and lays several out as one grid PNG. */
 public final class ImageGrid {
@@ -29,7 +29,10 @@ public final class ImageGrid {
     int n = (int) shape.get(0);
     int h = (int) shape.get(2);
     int w = (int) shape.get(3);
-    float[] pixels = Tensors.mul(images.toType(DataType.FLOAT32, false).clip(0f, 1f), 255f).round().toFloatArray();
+    float[] pixels =
+        Tensors.mul(images.toType(DataType.FLOAT32, false).clip(0f, 1f), 255f)
+            .round()
+            .toFloatArray();
     List<BufferedImage> out = new ArrayList<>(n);
     int plane = h * w;
     for (int i = 0; i < n; i++) {
@@ -69,7 +72,9 @@ public final class ImageGrid {
     return grid;
   }
 
-  /** Writes a PNG next to {@code file} first and moves it into place, so no reader sees half a file. */
+  /**
+   * Writes a PNG next to {@code file} first and moves it into place, so no reader sees half a file.
+   */
   public static void writePng(BufferedImage image, Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);

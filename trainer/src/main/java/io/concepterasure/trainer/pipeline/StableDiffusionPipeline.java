@@ -1,7 +1,5 @@
 package io.concepterasure.trainer.pipeline;
 
-import java.util.Arrays;
-import java.util.Collections;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -18,14 +16,16 @@ import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
 import io.concepterasure.trainer.diffusion.vae.AutoencoderKL;
 import io.concepterasure.trainer.io.StateDictLoader;
+import io.concepterasure.trainer.nn.Tensors;
 import io.concepterasure.trainer.text.CLIPTextModel;
 import io.concepterasure.trainer.text.ClipTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * diffusers' {@code StableDiffusionPipeline} with the DDIM scheduler: text to image with
@@ -33,8 +33,8 @@ import io.concepterasure.trainer.nn.Tensors;
  * subfolder per component).
  *
  * <p>The initial noise comes from {@link java.util.Random} (see {@link #initialLatents}), so the
- * same seed gives the same image on every run and machine here, but not the image torch's
- * generator gives for that seed.
+ * same seed gives the same image on every run and machine here, but not the image torch's generator
+ * gives for that seed.
  */
 public final class StableDiffusionPipeline implements AutoCloseable {
   private final ClipTokenizer tokenizer;
@@ -44,7 +44,10 @@ public final class StableDiffusionPipeline implements AutoCloseable {
   private final DdimScheduler scheduler;
   private final int sampleSize;
 
-  /** Called after each denoising step with its index, timestep and the new latents (valid only during the call). */
+  /**
+   * Called after each denoising step with its index, timestep and the new latents (valid only
+   * during the call).
+   */
   @FunctionalInterface
   public interface StepListener {
     void onStep(int index, int timestep, NDArray latents);
@@ -70,7 +73,8 @@ public final class StableDiffusionPipeline implements AutoCloseable {
    * dtype}. The scheduler is DDIM built from the folder's scheduler config, whatever scheduler
    * class it names (as {@code DDIMScheduler.from_config} does).
    */
-  public static StableDiffusionPipeline load(Path dir, NDManager manager, DataType dtype) throws IOException {
+  public static StableDiffusionPipeline load(Path dir, NDManager manager, DataType dtype)
+      throws IOException {
     DiffusersModelLayout layout = DiffusersModelLayout.open(dir);
     expect(layout, DiffusersModelLayout.TOKENIZER, "CLIPTokenizer", "CLIPTokenizerFast");
     expect(layout, DiffusersModelLayout.TEXT_ENCODER, "CLIPTextModel");
@@ -88,7 +92,8 @@ public final class StableDiffusionPipeline implements AutoCloseable {
       int sampleSize = unet.config().sampleSizeOr(64);
       DiffusersModelLayout.Component v = layout.vae();
       AutoencoderKL vae = AutoencoderKL.load(v.config(), v.weights(), manager, dtype);
-      DdimScheduler scheduler = new DdimScheduler(DdimSchedulerConfig.read(layout.scheduler().config()));
+      DdimScheduler scheduler =
+          new DdimScheduler(DdimSchedulerConfig.read(layout.scheduler().config()));
       return new StableDiffusionPipeline(tokenizer, textEncoder, unet, vae, scheduler, sampleSize);
     } catch (IOException | RuntimeException e) {
       tokenizer.close();
@@ -96,10 +101,12 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     }
   }
 
-  private static void expect(DiffusersModelLayout layout, String name, String... classes) throws IOException {
+  private static void expect(DiffusersModelLayout layout, String name, String... classes)
+      throws IOException {
     String found = layout.component(name).className();
     if (!Arrays.asList(classes).contains(found)) {
-      throw new InvalidModelFolderException(layout.folder(),
+      throw new InvalidModelFolderException(
+          layout.folder(),
           "component '" + name + "' must be " + String.join(" or ", classes) + ", found " + found);
     }
   }
@@ -129,7 +136,9 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     return sampleSize * vae.scaleFactor();
   }
 
-  /** The token ids of each prompt, padded and truncated to the tokenizer's length: {@code [n, 77]}. */
+  /**
+   * The token ids of each prompt, padded and truncated to the tokenizer's length: {@code [n, 77]}.
+   */
   public NDArray tokenize(NDManager manager, List<String> prompts) {
     int length = tokenizer.modelMaxLength();
     long[] ids = new long[prompts.size() * length];
@@ -153,7 +162,8 @@ public final class StableDiffusionPipeline implements AutoCloseable {
   public NDArray initialLatents(NDManager manager, long[] seeds, int height, int width) {
     int scale = vae.scaleFactor();
     if (height % scale != 0 || width % scale != 0) {
-      throw new IllegalArgumentException("height and width must be multiples of " + scale + ", got " + height + "x" + width);
+      throw new IllegalArgumentException(
+          "height and width must be multiples of " + scale + ", got " + height + "x" + width);
     }
     int channels = unet.config().inChannels();
     int perImage = channels * (height / scale) * (width / scale);
@@ -164,7 +174,8 @@ public final class StableDiffusionPipeline implements AutoCloseable {
         values[i * perImage + j] = (float) random.nextGaussian() * scheduler.initNoiseSigma();
       }
     }
-    return Tensors.create(manager, values, new Shape(seeds.length, channels, height / scale, width / scale));
+    return Tensors.create(
+        manager, values, new Shape(seeds.length, channels, height / scale, width / scale));
   }
 
   /**
@@ -177,7 +188,12 @@ public final class StableDiffusionPipeline implements AutoCloseable {
    * @return the final latents (scaled, as the UNet sees them)
    */
   public NDArray denoise(
-      NDArray promptEmbeds, NDArray negativeEmbeds, NDArray latents, int steps, float guidance, StepListener listener) {
+      NDArray promptEmbeds,
+      NDArray negativeEmbeds,
+      NDArray latents,
+      int steps,
+      float guidance,
+      StepListener listener) {
     boolean guided = guidance > 1f;
     NDArray context = guided ? negativeEmbeds.concat(promptEmbeds, 0) : promptEmbeds;
     scheduler.setTimesteps(steps);
@@ -227,7 +243,8 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     for (int t : inverse.timesteps()) {
       NDArray next;
       try (NDScope scope = new NDScope()) {
-        NDArray noise = unet.forward(current, Tensors.create(current.getManager(), new long[] {t}), embeds);
+        NDArray noise =
+            unet.forward(current, Tensors.create(current.getManager(), new long[] {t}), embeds);
         next = inverse.step(noise, t, current).prevSample();
         NDScope.unregister(next);
       }
@@ -239,7 +256,10 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     return current;
   }
 
-  /** Images in [-1, 1] to scaled latents: the mean of the VAE's posterior times {@code scaling_factor}. */
+  /**
+   * Images in [-1, 1] to scaled latents: the mean of the VAE's posterior times {@code
+   * scaling_factor}.
+   */
   public NDArray encodeImages(NDArray images) {
     NDArray mean = vae.encode(images).mean();
     if (vae.config().shiftFactor() != null) {
@@ -264,7 +284,13 @@ public final class StableDiffusionPipeline implements AutoCloseable {
    * @return {@code [prompts * seeds, 3, height, width]} in [0, 1], ordered prompt by prompt
    */
   public NDArray generate(
-      NDManager manager, List<String> prompts, long[] seeds, int height, int width, int steps, float guidance) {
+      NDManager manager,
+      List<String> prompts,
+      long[] seeds,
+      int height,
+      int width,
+      int steps,
+      float guidance) {
     if (prompts.isEmpty() || seeds.length == 0) {
       throw new IllegalArgumentException("at least one prompt and one seed are needed");
     }

@@ -40,7 +40,8 @@ public final class LocalObjectStore implements ObjectStore {
   public void download(String name, Path file) throws IOException {
     Path source = path(name);
     if (!Files.isRegularFile(source)) {
-      throw new StorageException(location.resolve(name) + ": no such object (" + source + ")", true);
+      throw new StorageException(
+          location.resolve(name) + ": no such object (" + source + ")", true);
     }
     copyAtomically(source, file);
   }

@@ -4,7 +4,9 @@ package io.concepterasure.trainer.storage;
 final class ObjectNames {
   private ObjectNames() {}
 
-  /** {@code name} if it is "" or a '/'-separated relative name without '.', '..' or empty segments. */
+  /**
+   * {@code name} if it is "" or a '/'-separated relative name without '.', '..' or empty segments.
+   */
   static String check(String name) {
     if (name == null) {
       throw new IllegalArgumentException("object name is null");

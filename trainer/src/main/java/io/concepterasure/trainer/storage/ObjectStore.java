@@ -15,8 +15,8 @@ import java.util.stream.Stream;
  */
 public interface ObjectStore extends AutoCloseable {
   /**
-   * diffusers' loaders start from this file, so {@link #uploadFolder(Path, String)} writes it
-   * last: a folder whose model_index.json is visible is complete.
+   * diffusers' loaders start from this file, so {@link #uploadFolder(Path, String)} writes it last:
+   * a folder whose model_index.json is visible is complete.
    */
   String MODEL_INDEX = "model_index.json";
 
@@ -38,15 +38,18 @@ public interface ObjectStore extends AutoCloseable {
   @Override
   void close();
 
-  /** Uploads every regular file under {@code folder} to {@code name}/relative/path, model_index.json last. */
+  /**
+   * Uploads every regular file under {@code folder} to {@code name}/relative/path, model_index.json
+   * last.
+   */
   default void uploadFolder(Path folder, String name) throws IOException {
     uploadFolder(folder, name, List.of(MODEL_INDEX));
   }
 
   /**
-   * Uploads every regular file under {@code folder} to {@code name}/relative/path, the files
-   * {@code commitLast} (relative paths) last and in that order. Objects cannot be renamed as a
-   * group, so the last file is the commit: a reader that finds it finds everything else.
+   * Uploads every regular file under {@code folder} to {@code name}/relative/path, the files {@code
+   * commitLast} (relative paths) last and in that order. Objects cannot be renamed as a group, so
+   * the last file is the commit: a reader that finds it finds everything else.
    */
   default void uploadFolder(Path folder, String name, List<String> commitLast) throws IOException {
     ObjectNames.check(name);
@@ -61,12 +64,15 @@ public interface ObjectStore extends AutoCloseable {
       }
     }
     for (Path file : files) {
-      String relative = folder.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+      String relative =
+          folder.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
       upload(file, ObjectNames.join(name, relative));
     }
   }
 
-  /** Downloads every object at or below {@code name} into {@code folder}, keeping relative paths. */
+  /**
+   * Downloads every object at or below {@code name} into {@code folder}, keeping relative paths.
+   */
   default void downloadFolder(String name, Path folder) throws IOException {
     ObjectNames.check(name);
     Path root = folder.toAbsolutePath().normalize();
@@ -75,11 +81,17 @@ public interface ObjectStore extends AutoCloseable {
       throw new StorageException(location().resolve(name) + ": no objects found", true);
     }
     for (String object : names) {
-      String relative = name.isEmpty() ? object : object.substring(Math.min(object.length(), name.length() + 1));
+      String relative =
+          name.isEmpty() ? object : object.substring(Math.min(object.length(), name.length() + 1));
       Path target = root.resolve(relative).normalize();
       if (relative.isEmpty() || !target.startsWith(root) || target.equals(root)) {
         throw new StorageException(
-            location().resolve(name) + ": object '" + object + "' does not map to a file inside " + root, true);
+            location().resolve(name)
+                + ": object '"
+                + object
+                + "' does not map to a file inside "
+                + root,
+            true);
       }
       Files.createDirectories(target.getParent());
       download(object, target);
@@ -100,8 +112,10 @@ public interface ObjectStore extends AutoCloseable {
       case HUGGING_FACE:
       default:
         throw new StorageException(
-            uri + ": the trainer cannot read from the Hugging Face Hub (its pods have no hub access);"
-                + " copy the model in diffusers format to s3:// or a PVC and name that location", true);
+            uri
+                + ": the trainer cannot read from the Hugging Face Hub (its pods have no hub access);"
+                + " copy the model in diffusers format to s3:// or a PVC and name that location",
+            true);
     }
   }
 }

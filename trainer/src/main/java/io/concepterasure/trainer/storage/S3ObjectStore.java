@@ -25,14 +25,14 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
- * Objects in an S3 bucket below a prefix, through the AWS SDK v2. Files over the part size go up
- * as a multipart upload, a few parts at a time: S3 creates the object only on
- * CompleteMultipartUpload, so a failed upload leaves nothing at the key, and the upload is aborted
- * (after every part in flight has settled) before the error is thrown, so no parts linger either.
+ * Objects in an S3 bucket below a prefix, through the AWS SDK v2. Files over the part size go up as
+ * a multipart upload, a few parts at a time: S3 creates the object only on CompleteMultipartUpload,
+ * so a failed upload leaves nothing at the key, and the upload is aborted (after every part in
+ * flight has settled) before the error is thrown, so no parts linger either.
  *
  * <p>The multipart calls are made here rather than by the SDK's multipart client because that
  * client fails the upload first and aborts in the background, unobserved: an abort still pending
@@ -47,6 +47,7 @@ public final class S3ObjectStore implements ObjectStore {
 
   /** Parts in flight at once: enough to fill a link, few enough to bound memory and connections. */
   static final int PARALLEL_PARTS = 4;
+
   /** S3's limit on parts per upload; larger files get larger parts. */
   static final int MAX_PARTS = 10_000;
 
@@ -62,14 +63,16 @@ public final class S3ObjectStore implements ObjectStore {
     this.location = location;
     this.bucket = location.authority();
     this.prefix = location.path();
-    S3AsyncClientBuilder builder = S3AsyncClient.builder()
-        .region(Region.of(settings.region()))
-        .credentialsProvider(settings.credentials())
-        .forcePathStyle(settings.pathStyle())
-        .overrideConfiguration(c -> c.executionInterceptors(interceptors));
+    S3AsyncClientBuilder builder =
+        S3AsyncClient.builder()
+            .region(Region.of(settings.region()))
+            .credentialsProvider(settings.credentials())
+            .forcePathStyle(settings.pathStyle())
+            .overrideConfiguration(c -> c.executionInterceptors(interceptors));
     if (settings.endpoint() != null) {
       // Many S3-compatible servers reject the checksum trailers that SDK 2.30+ sends by default.
-      builder.endpointOverride(settings.endpoint())
+      builder
+          .endpointOverride(settings.endpoint())
           .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
           .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
     } else {
@@ -91,11 +94,20 @@ public final class S3ObjectStore implements ObjectStore {
   @Override
   public void upload(Path file, String name) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new StorageException(file + ": no such file to upload to " + location.resolve(name), true);
+      throw new StorageException(
+          file + ": no such file to upload to " + location.resolve(name), true);
     }
     long size = Files.size(file);
-    put(name, size, (offset, length) -> AsyncRequestBody.fromFile(FileRequestBodyConfiguration.builder()
-        .path(file).position(offset).numBytesToRead(length).build()));
+    put(
+        name,
+        size,
+        (offset, length) ->
+            AsyncRequestBody.fromFile(
+                FileRequestBodyConfiguration.builder()
+                    .path(file)
+                    .position(offset)
+                    .numBytesToRead(length)
+                    .build()));
   }
 
   /** The bytes of an upload, as one request body per part. */
@@ -103,18 +115,25 @@ public final class S3ObjectStore implements ObjectStore {
     AsyncRequestBody body(long offset, long length);
   }
 
-  /** Sends {@code size} bytes from {@code source} as object {@code name}, in parts above the part size. */
+  /**
+   * Sends {@code size} bytes from {@code source} as object {@code name}, in parts above the part
+   * size.
+   */
   void put(String name, long size, Source source) throws StorageException {
     String key = key(name);
     if (size <= partSize) {
-      join(client.putObject(b -> b.bucket(bucket).key(key).contentLength(size), source.body(0, size)),
-          "upload to", name);
+      join(
+          client.putObject(
+              b -> b.bucket(bucket).key(key).contentLength(size), source.body(0, size)),
+          "upload to",
+          name);
       return;
     }
     long part = Math.max(partSize, (size + MAX_PARTS - 1) / MAX_PARTS);
     int parts = (int) ((size + part - 1) / part);
-    String uploadId = join(client.createMultipartUpload(b -> b.bucket(bucket).key(key)), "start upload to", name)
-        .uploadId();
+    String uploadId =
+        join(client.createMultipartUpload(b -> b.bucket(bucket).key(key)), "start upload to", name)
+            .uploadId();
     try {
       CompletedPart[] completed = new CompletedPart[parts];
       for (int first = 0; first < parts; first += PARALLEL_PARTS) {
@@ -123,16 +142,25 @@ public final class S3ObjectStore implements ObjectStore {
           long offset = i * part;
           long length = Math.min(part, size - offset);
           int number = i + 1;
-          wave.add(client.uploadPart(
-              b -> b.bucket(bucket).key(key).uploadId(uploadId).partNumber(number).contentLength(length),
-              source.body(offset, length)));
+          wave.add(
+              client.uploadPart(
+                  b ->
+                      b.bucket(bucket)
+                          .key(key)
+                          .uploadId(uploadId)
+                          .partNumber(number)
+                          .contentLength(length),
+                  source.body(offset, length)));
         }
         // Settle the whole wave before failing, so that no part can land after the abort.
         StorageException failure = null;
         for (int j = 0; j < wave.size(); j++) {
           try {
-            String etag = join(wave.get(j), "upload part " + (first + j + 1) + " of " + parts + " to", name).eTag();
-            completed[first + j] = CompletedPart.builder().partNumber(first + j + 1).eTag(etag).build();
+            String etag =
+                join(wave.get(j), "upload part " + (first + j + 1) + " of " + parts + " to", name)
+                    .eTag();
+            completed[first + j] =
+                CompletedPart.builder().partNumber(first + j + 1).eTag(etag).build();
           } catch (StorageException e) {
             failure = failure == null ? e : failure;
           }
@@ -141,11 +169,21 @@ public final class S3ObjectStore implements ObjectStore {
           throw failure;
         }
       }
-      join(client.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-          .multipartUpload(m -> m.parts(completed))), "complete upload to", name);
+      join(
+          client.completeMultipartUpload(
+              b ->
+                  b.bucket(bucket)
+                      .key(key)
+                      .uploadId(uploadId)
+                      .multipartUpload(m -> m.parts(completed))),
+          "complete upload to",
+          name);
     } catch (StorageException | RuntimeException e) {
       try {
-        join(client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)), "abort upload to", name);
+        join(
+            client.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)),
+            "abort upload to",
+            name);
       } catch (StorageException abortFailure) {
         e.addSuppressed(abortFailure);
       }
@@ -157,12 +195,17 @@ public final class S3ObjectStore implements ObjectStore {
   public void download(String name, Path file) throws IOException {
     Path target = file.toAbsolutePath();
     Files.createDirectories(target.getParent());
-    Path temp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".partial");
+    Path temp =
+        target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".partial");
     try {
       GetObjectRequest request = GetObjectRequest.builder().bucket(bucket).key(key(name)).build();
-      join(client.getObject(request,
-          AsyncResponseTransformer.toFile(temp, FileTransformerConfiguration.defaultCreateNew())),
-          "download", name);
+      join(
+          client.getObject(
+              request,
+              AsyncResponseTransformer.toFile(
+                  temp, FileTransformerConfiguration.defaultCreateNew())),
+          "download",
+          name);
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(temp);
@@ -172,15 +215,25 @@ public final class S3ObjectStore implements ObjectStore {
   @Override
   public List<String> list(String name) throws IOException {
     String key = key(name);
-    ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(bucket).prefix(key).build();
+    ListObjectsV2Request request =
+        ListObjectsV2Request.builder().bucket(bucket).prefix(key).build();
     List<String> names = new ArrayList<>();
-    join(client.listObjectsV2Paginator(request).contents().subscribe(o -> {
-      String k = o.key();
-      // A prefix match on "a/b" also finds "a/bc"; keep the object itself and what is below it.
-      if (!k.endsWith("/") && (key.isEmpty() || k.equals(key) || k.startsWith(key + "/"))) {
-        names.add(prefix.isEmpty() ? k : k.substring(prefix.length() + 1));
-      }
-    }), "list", name);
+    join(
+        client
+            .listObjectsV2Paginator(request)
+            .contents()
+            .subscribe(
+                o -> {
+                  String k = o.key();
+                  // A prefix match on "a/b" also finds "a/bc"; keep the object itself and what is
+                  // below it.
+                  if (!k.endsWith("/")
+                      && (key.isEmpty() || k.equals(key) || k.startsWith(key + "/"))) {
+                    names.add(prefix.isEmpty() ? k : k.substring(prefix.length() + 1));
+                  }
+                }),
+        "list",
+        name);
     names.sort(null);
     return names;
   }
@@ -218,7 +271,8 @@ public final class S3ObjectStore implements ObjectStore {
     client.close();
   }
 
-  private <T> T join(CompletableFuture<T> future, String action, String name) throws StorageException {
+  private <T> T join(CompletableFuture<T> future, String action, String name)
+      throws StorageException {
     try {
       return future.join();
     } catch (CompletionException e) {
@@ -233,11 +287,21 @@ public final class S3ObjectStore implements ObjectStore {
         // 4xx (no such bucket, access denied, bad signature) will not pass on a retry; 5xx may.
         boolean invalid = status >= 400 && status < 500 && status != 408 && status != 429;
         throw new StorageException(
-            where + ": " + action + " failed: HTTP " + status + (code == null ? "" : " " + code)
-                + " (request id " + s3.requestId() + ")", invalid, cause);
+            where
+                + ": "
+                + action
+                + " failed: HTTP "
+                + status
+                + (code == null ? "" : " " + code)
+                + " (request id "
+                + s3.requestId()
+                + ")",
+            invalid,
+            cause);
       }
       if (cause instanceof SdkException) {
-        throw new StorageException(where + ": " + action + " failed: " + cause.getMessage(), false, cause);
+        throw new StorageException(
+            where + ": " + action + " failed: " + cause.getMessage(), false, cause);
       }
       throw new StorageException(where + ": " + action + " failed: " + cause, false, cause);
     }

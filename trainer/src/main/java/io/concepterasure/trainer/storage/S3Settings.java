@@ -24,19 +24,27 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  *     the S3 minimum for all parts but the last)
  */
 public record S3Settings(
-    URI endpoint, String region, boolean pathStyle, AwsCredentialsProvider credentials, long partSizeBytes) {
+    URI endpoint,
+    String region,
+    boolean pathStyle,
+    AwsCredentialsProvider credentials,
+    long partSizeBytes) {
 
   public static final long MIN_PART_SIZE = 5L << 20;
   public static final long DEFAULT_PART_SIZE = 64L << 20;
   public static final String DEFAULT_REGION = "us-east-1";
 
-  /** Standard AWS names, read from the environment or, with priority, from the credentials folder. */
+  /**
+   * Standard AWS names, read from the environment or, with priority, from the credentials folder.
+   */
   public static final String ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID";
+
   public static final String SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY";
   public static final String SESSION_TOKEN = "AWS_SESSION_TOKEN";
   public static final String ENDPOINT_URL_S3 = "AWS_ENDPOINT_URL_S3";
   public static final String ENDPOINT_URL = "AWS_ENDPOINT_URL";
   public static final String REGION = "AWS_REGION";
+
   /** "true" or "false"; unset: path style exactly when an endpoint is given. */
   public static final String FORCE_PATH_STYLE = "AWS_S3_FORCE_PATH_STYLE";
 
@@ -48,7 +56,8 @@ public record S3Settings(
       credentials = DefaultCredentialsProvider.builder().build();
     }
     if (partSizeBytes < MIN_PART_SIZE) {
-      throw new IllegalArgumentException("part size " + partSizeBytes + " is below the S3 minimum of 5 MiB");
+      throw new IllegalArgumentException(
+          "part size " + partSizeBytes + " is below the S3 minimum of 5 MiB");
     }
   }
 
@@ -57,11 +66,20 @@ public record S3Settings(
    * mounted Kubernetes Secret, so keys are never in the pod spec). Without keys in the folder, the
    * SDK's default chain finds credentials (environment, web identity / IRSA, instance profile).
    */
-  public static S3Settings from(Map<String, String> environment, Path credentialsFolder) throws StorageException {
+  public static S3Settings from(Map<String, String> environment, Path credentialsFolder)
+      throws StorageException {
     Map<String, String> values = new HashMap<>(environment);
     if (credentialsFolder != null) {
-      for (String key : new String[] {ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, ENDPOINT_URL_S3,
-          ENDPOINT_URL, REGION, FORCE_PATH_STYLE}) {
+      for (String key :
+          new String[] {
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            SESSION_TOKEN,
+            ENDPOINT_URL_S3,
+            ENDPOINT_URL,
+            REGION,
+            FORCE_PATH_STYLE
+          }) {
         Path file = credentialsFolder.resolve(key);
         if (Files.isRegularFile(file)) {
           try {
@@ -81,7 +99,8 @@ public record S3Settings(
         throw new StorageException("S3 endpoint '" + endpointText + "' is not a URL", true, e);
       }
       if (endpoint.getScheme() == null || endpoint.getHost() == null) {
-        throw new StorageException("S3 endpoint '" + endpointText + "' is not an http(s) URL", true);
+        throw new StorageException(
+            "S3 endpoint '" + endpointText + "' is not an http(s) URL", true);
       }
     }
     String pathStyle = values.get(FORCE_PATH_STYLE);
@@ -90,14 +109,18 @@ public record S3Settings(
     String secret = values.get(SECRET_ACCESS_KEY);
     if (keyId != null && secret != null) {
       String token = values.get(SESSION_TOKEN);
-      credentials = StaticCredentialsProvider.create(token == null
-          ? AwsBasicCredentials.create(keyId, secret)
-          : AwsSessionCredentials.create(keyId, secret, token));
+      credentials =
+          StaticCredentialsProvider.create(
+              token == null
+                  ? AwsBasicCredentials.create(keyId, secret)
+                  : AwsSessionCredentials.create(keyId, secret, token));
     }
     return new S3Settings(
-        endpoint, nonBlank(values.get(REGION), values.get("AWS_DEFAULT_REGION")),
+        endpoint,
+        nonBlank(values.get(REGION), values.get("AWS_DEFAULT_REGION")),
         pathStyle == null ? endpoint != null : Boolean.parseBoolean(pathStyle),
-        credentials, DEFAULT_PART_SIZE);
+        credentials,
+        DEFAULT_PART_SIZE);
   }
 
   public S3Settings withPartSize(long bytes) {
@@ -113,7 +136,14 @@ public record S3Settings(
 
   @Override
   public String toString() {
-    return "S3Settings[endpoint=" + (endpoint == null ? "AWS" : endpoint) + ", region=" + region
-        + ", pathStyle=" + pathStyle + ", partSizeBytes=" + partSizeBytes + "]";
+    return "S3Settings[endpoint="
+        + (endpoint == null ? "AWS" : endpoint)
+        + ", region="
+        + region
+        + ", pathStyle="
+        + pathStyle
+        + ", partSizeBytes="
+        + partSizeBytes
+        + "]";
   }
 }

@@ -1,15 +1,15 @@
 package io.concepterasure.trainer.storage;
 
-import java.util.Locale;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Where a model is read from or written to, as the ConceptErasure resource names it:
- * {@code s3://bucket/prefix}, {@code pvc://claim/path} (a PersistentVolumeClaim the Job mounts),
- * {@code file:///path} or a plain path, and {@code hf://org/name[@revision]}, which is recognised
- * only to be refused with a clear message (the trainer has no hub access).
+ * Where a model is read from or written to, as the ConceptErasure resource names it: {@code
+ * s3://bucket/prefix}, {@code pvc://claim/path} (a PersistentVolumeClaim the Job mounts), {@code
+ * file:///path} or a plain path, and {@code hf://org/name[@revision]}, which is recognised only to
+ * be refused with a clear message (the trainer has no hub access).
  *
  * <p>{@code path} never starts or ends with '/', and has no "." or ".." segment, so that it can
  * neither escape a claim's mount nor name an S3 key outside the prefix.
@@ -36,9 +36,11 @@ public record StorageUri(Scheme scheme, String authority, String path, String re
   // The same forms the CRD's CEL rules accept (api: ModelSource, OutputTarget).
   private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
   private static final Pattern CLAIM = Pattern.compile("[a-z0-9]([-a-z0-9]{0,251}[a-z0-9])?");
-  private static final Pattern HF = Pattern.compile(
-      "([A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*)(?:@([A-Za-z0-9._/-]+))?");
-  private static final Pattern SCHEME = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)", Pattern.DOTALL);
+  private static final Pattern HF =
+      Pattern.compile(
+          "([A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*)(?:@([A-Za-z0-9._/-]+))?");
+  private static final Pattern SCHEME =
+      Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)", Pattern.DOTALL);
 
   public static StorageUri parse(String uri) {
     if (uri == null || uri.isBlank()) {
@@ -47,43 +49,62 @@ public record StorageUri(Scheme scheme, String authority, String path, String re
     Matcher m = SCHEME.matcher(uri);
     if (!m.matches()) {
       // A plain path, absolute or relative to the working directory.
-      return new StorageUri(Scheme.FILE, "", Path.of(uri).toAbsolutePath().normalize().toString(), null);
+      return new StorageUri(
+          Scheme.FILE, "", Path.of(uri).toAbsolutePath().normalize().toString(), null);
     }
     String scheme = m.group(1).toLowerCase(Locale.ROOT);
     String rest = m.group(2);
     switch (scheme) {
-      case "s3": {
-        int slash = rest.indexOf('/');
-        String bucket = slash < 0 ? rest : rest.substring(0, slash);
-        if (!BUCKET.matcher(bucket).matches()) {
-          throw new InvalidStorageUriException(uri, "has no valid bucket name (3-63 lowercase letters, digits, '.', '-')");
+      case "s3":
+        {
+          int slash = rest.indexOf('/');
+          String bucket = slash < 0 ? rest : rest.substring(0, slash);
+          if (!BUCKET.matcher(bucket).matches()) {
+            throw new InvalidStorageUriException(
+                uri, "has no valid bucket name (3-63 lowercase letters, digits, '.', '-')");
+          }
+          return new StorageUri(
+              Scheme.S3,
+              bucket,
+              relativePath(uri, slash < 0 ? "" : rest.substring(slash + 1)),
+              null);
         }
-        return new StorageUri(Scheme.S3, bucket, relativePath(uri, slash < 0 ? "" : rest.substring(slash + 1)), null);
-      }
-      case "pvc": {
-        int slash = rest.indexOf('/');
-        String claim = slash < 0 ? rest : rest.substring(0, slash);
-        if (!CLAIM.matcher(claim).matches()) {
-          throw new InvalidStorageUriException(uri, "has no valid claim name (a Kubernetes DNS-1123 name)");
+      case "pvc":
+        {
+          int slash = rest.indexOf('/');
+          String claim = slash < 0 ? rest : rest.substring(0, slash);
+          if (!CLAIM.matcher(claim).matches()) {
+            throw new InvalidStorageUriException(
+                uri, "has no valid claim name (a Kubernetes DNS-1123 name)");
+          }
+          return new StorageUri(
+              Scheme.PVC,
+              claim,
+              relativePath(uri, slash < 0 ? "" : rest.substring(slash + 1)),
+              null);
         }
-        return new StorageUri(Scheme.PVC, claim, relativePath(uri, slash < 0 ? "" : rest.substring(slash + 1)), null);
-      }
-      case "file": {
-        if (!rest.startsWith("/")) {
-          throw new InvalidStorageUriException(uri, "must be file:///absolute/path");
+      case "file":
+        {
+          if (!rest.startsWith("/")) {
+            throw new InvalidStorageUriException(uri, "must be file:///absolute/path");
+          }
+          return new StorageUri(Scheme.FILE, "", Path.of(rest).normalize().toString(), null);
         }
-        return new StorageUri(Scheme.FILE, "", Path.of(rest).normalize().toString(), null);
-      }
-      case "hf": {
-        Matcher h = HF.matcher(rest);
-        if (!h.matches()) {
-          throw new InvalidStorageUriException(uri, "must be hf://org/name or hf://org/name@revision");
+      case "hf":
+        {
+          Matcher h = HF.matcher(rest);
+          if (!h.matches()) {
+            throw new InvalidStorageUriException(
+                uri, "must be hf://org/name or hf://org/name@revision");
+          }
+          return new StorageUri(Scheme.HUGGING_FACE, "", h.group(1), h.group(2));
         }
-        return new StorageUri(Scheme.HUGGING_FACE, "", h.group(1), h.group(2));
-      }
       default:
         throw new InvalidStorageUriException(
-            uri, "has unsupported scheme '" + scheme + "'; use s3://bucket/prefix, pvc://claim/path or a file path");
+            uri,
+            "has unsupported scheme '"
+                + scheme
+                + "'; use s3://bucket/prefix, pvc://claim/path or a file path");
     }
   }
 
@@ -100,7 +121,10 @@ public record StorageUri(Scheme scheme, String authority, String path, String re
     return trimmed;
   }
 
-  /** The local folder of a {@code pvc://} or file location, with claims mounted under {@code pvcRoot}. */
+  /**
+   * The local folder of a {@code pvc://} or file location, with claims mounted under {@code
+   * pvcRoot}.
+   */
   public Path localPath(Path pvcRoot) {
     switch (scheme) {
       case PVC:
@@ -122,7 +146,10 @@ public record StorageUri(Scheme scheme, String authority, String path, String re
     if (child.isEmpty()) {
       return this;
     }
-    String joined = path.isEmpty() ? child : scheme == Scheme.FILE ? Path.of(path).resolve(child).toString() : path + "/" + child;
+    String joined =
+        path.isEmpty()
+            ? child
+            : scheme == Scheme.FILE ? Path.of(path).resolve(child).toString() : path + "/" + child;
     return new StorageUri(scheme, authority, joined, revision);
   }
 

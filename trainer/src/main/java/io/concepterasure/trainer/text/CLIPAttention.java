@@ -5,7 +5,9 @@ import io.concepterasure.trainer.nn.Attention;
 import io.concepterasure.trainer.nn.Linear;
 import io.concepterasure.trainer.nn.Module;
 
-/** transformers' {@code CLIPAttention}: multi-head self-attention with biased q/k/v/out projections. */
+/**
+ * transformers' {@code CLIPAttention}: multi-head self-attention with biased q/k/v/out projections.
+ */
 public final class CLIPAttention extends Module {
   private final int heads;
   private final float scale;

@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import io.concepterasure.trainer.nn.LayerNorm;
 import io.concepterasure.trainer.nn.Module;
 
-/** transformers' {@code CLIPEncoderLayer}: pre-norm self-attention and MLP, each with a residual. */
+/**
+ * transformers' {@code CLIPEncoderLayer}: pre-norm self-attention and MLP, each with a residual.
+ */
 public final class CLIPEncoderLayer extends Module {
   private final CLIPAttention selfAttn;
   private final LayerNorm layerNorm1;

@@ -40,10 +40,14 @@ public record CLIPTextConfig(
     eosTokenId = eosTokenId == null ? 49407 : eosTokenId;
     if (hiddenSize % numAttentionHeads != 0) {
       throw new IllegalArgumentException(
-          "text encoder config: hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + numAttentionHeads);
+          "text encoder config: hidden_size "
+              + hiddenSize
+              + " is not divisible by num_attention_heads "
+              + numAttentionHeads);
     }
     if (!List.of("quick_gelu", "gelu").contains(hiddenAct)) {
-      throw new IllegalArgumentException("text encoder config: hidden_act must be quick_gelu or gelu, got " + hiddenAct);
+      throw new IllegalArgumentException(
+          "text encoder config: hidden_act must be quick_gelu or gelu, got " + hiddenAct);
     }
   }
 
@@ -55,7 +59,8 @@ public record CLIPTextConfig(
     try {
       return new ObjectMapper().readValue(file.toFile(), CLIPTextConfig.class);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read text encoder config " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read text encoder config " + file + ": " + e.getMessage(), e);
     }
   }
 }

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * transformers' {@code CLIPTextModel}: Stable Diffusion's text encoder. Its parameter names
- * ({@code text_model.encoder.layers.0.self_attn.q_proj.weight}, ...) equal the keys of {@code
+ * transformers' {@code CLIPTextModel}: Stable Diffusion's text encoder. Its parameter names ({@code
+ * text_model.encoder.layers.0.self_attn.q_proj.weight}, ...) equal the keys of {@code
  * text_encoder/model.safetensors}.
  */
 public final class CLIPTextModel extends Module {
@@ -35,10 +35,12 @@ public final class CLIPTextModel extends Module {
    * Builds the model from its {@code config.json} and loads its safetensors weights (a file or a
    * sharded index) into {@code manager} as {@code dtype}.
    */
-  public static CLIPTextModel load(Path config, Path weights, NDManager manager, DataType dtype) throws IOException {
+  public static CLIPTextModel load(Path config, Path weights, NDManager manager, DataType dtype)
+      throws IOException {
     CLIPTextModel model = new CLIPTextModel(CLIPTextConfig.read(config));
     // position_ids is a buffer older transformers saved with the weights; it is always 0..n-1.
-    StateDictLoader.load(model, weights, manager, dtype, name -> name.endsWith("embeddings.position_ids"));
+    StateDictLoader.load(
+        model, weights, manager, dtype, name -> name.endsWith("embeddings.position_ids"));
     return model;
   }
 
@@ -50,7 +52,9 @@ public final class CLIPTextModel extends Module {
     return textModel;
   }
 
-  /** @param inputIds {@code [batch, length]} token ids (int32 or int64) */
+  /**
+   * @param inputIds {@code [batch, length]} token ids (int32 or int64)
+   */
   public Output forward(NDArray inputIds) {
     return textModel.forward(inputIds);
   }

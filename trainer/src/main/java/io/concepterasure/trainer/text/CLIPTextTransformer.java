@@ -7,10 +7,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.LayerNorm;
 import io.concepterasure.trainer.nn.Module;
-import java.util.List;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.List;
 
-/** transformers' {@code CLIPTextTransformer}: embeddings, causal encoder, final layer norm, eos pooling. */
+/**
+ * transformers' {@code CLIPTextTransformer}: embeddings, causal encoder, final layer norm, eos
+ * pooling.
+ */
 public final class CLIPTextTransformer extends Module {
   private final CLIPTextConfig config;
   private final CLIPTextEmbeddings embeddings;
@@ -21,7 +24,10 @@ public final class CLIPTextTransformer extends Module {
     this.config = config;
     this.embeddings = child("embeddings", new CLIPTextEmbeddings(config));
     this.encoder = child("encoder", new CLIPEncoder(config));
-    this.finalLayerNorm = child("final_layer_norm", new LayerNorm(config.hiddenSize(), config.layerNormEps().floatValue()));
+    this.finalLayerNorm =
+        child(
+            "final_layer_norm",
+            new LayerNorm(config.hiddenSize(), config.layerNormEps().floatValue()));
   }
 
   public CLIPTextEmbeddings embeddings() {
@@ -30,17 +36,20 @@ public final class CLIPTextTransformer extends Module {
 
   public CLIPTextModel.Output forward(NDArray inputIds) {
     if (inputIds.getShape().dimension() != 2) {
-      throw new IllegalArgumentException("text encoder: input_ids must be [batch, length], got " + inputIds.getShape());
+      throw new IllegalArgumentException(
+          "text encoder: input_ids must be [batch, length], got " + inputIds.getShape());
     }
     NDArray h = embeddings.forward(inputIds);
-    List<NDArray> hiddenStates = encoder.forward(h, causalMask(inputIds.getManager(), inputIds.getShape().get(1), h.getDataType()));
+    List<NDArray> hiddenStates =
+        encoder.forward(
+            h, causalMask(inputIds.getManager(), inputIds.getShape().get(1), h.getDataType()));
     NDArray last = finalLayerNorm.forward(hiddenStates.get(hiddenStates.size() - 1));
     return new CLIPTextModel.Output(last, pool(last, inputIds), hiddenStates);
   }
 
   /**
-   * Each position sees itself and the ones before it: the smallest finite value above the
-   * diagonal, as transformers uses, so that a fully masked row cannot turn into NaN.
+   * Each position sees itself and the ones before it: the smallest finite value above the diagonal,
+   * as transformers uses, so that a fully masked row cannot turn into NaN.
    */
   static NDArray causalMask(NDManager manager, long length, DataType type) {
     float[] mask = new float[Math.toIntExact(length * length)];
@@ -64,6 +73,7 @@ public final class CLIPTextTransformer extends Module {
             : Tensors.eq(ids, config.eosTokenId()).toType(DataType.INT32, false).argMax(1);
     long batch = ids.getShape().get(0);
     NDArray rows = inputIds.getManager().arange(0, (int) batch, 1, DataType.INT64);
-    return lastHiddenState.get(new NDIndex("{}, {}", rows, positions.toType(DataType.INT64, false)));
+    return lastHiddenState.get(
+        new NDIndex("{}, {}", rows, positions.toType(DataType.INT64, false)));
   }
 }

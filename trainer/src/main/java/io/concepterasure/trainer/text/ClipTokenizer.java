@@ -23,12 +23,12 @@ import java.util.Map;
  * vocab.json}, {@code merges.txt}, {@code tokenizer_config.json}).
  *
  * <p>transformers' {@code CLIPTokenizer} is the Rust {@code tokenizers} library with a pipeline it
- * assembles in code (NFC, whitespace runs to one space, lower case; CLIP's split pattern; byte-level
- * BPE with a {@code </w>} end-of-word suffix). Diffusers folders ship no {@code tokenizer.json}, so
- * we assemble the same pipeline as JSON and run it in the same library through DJL: the ids then
- * agree by construction rather than by re-implementation. Special tokens (bos, eos, unk, pad) are
- * matched in the raw text and map straight to their ids, as there; Stable Diffusion 2's pad token
- * {@code !} is one of them.
+ * assembles in code (NFC, whitespace runs to one space, lower case; CLIP's split pattern;
+ * byte-level BPE with a {@code </w>} end-of-word suffix). Diffusers folders ship no {@code
+ * tokenizer.json}, so we assemble the same pipeline as JSON and run it in the same library through
+ * DJL: the ids then agree by construction rather than by re-implementation. Special tokens (bos,
+ * eos, unk, pad) are matched in the raw text and map straight to their ids, as there; Stable
+ * Diffusion 2's pad token {@code !} is one of them.
  *
  * <p>Truncation and padding are done here, as the pipeline asks for them: {@code <bos> text <eos>},
  * the text cut so that the whole fits {@code model_max_length}, then the pad token.
@@ -46,7 +46,8 @@ public final class ClipTokenizer implements AutoCloseable {
   private final int padId;
   private final int modelMaxLength;
 
-  private ClipTokenizer(HuggingFaceTokenizer tokenizer, int bosId, int eosId, int padId, int modelMaxLength) {
+  private ClipTokenizer(
+      HuggingFaceTokenizer tokenizer, int bosId, int eosId, int padId, int modelMaxLength) {
     this.tokenizer = tokenizer;
     this.bosId = bosId;
     this.eosId = eosId;
@@ -65,12 +66,15 @@ public final class ClipTokenizer implements AutoCloseable {
         throw new IllegalArgumentException("tokenizer: " + vocabFile + " is not a token-to-id map");
       }
       ArrayNode merges = json.createArrayNode();
-      List<String> lines = Arrays.asList(Files.readString(mergesFile, StandardCharsets.UTF_8).strip().split("\n"));
+      List<String> lines =
+          Arrays.asList(Files.readString(mergesFile, StandardCharsets.UTF_8).strip().split("\n"));
       // The first line is the "#version" header.
-      for (String line : lines.subList(Math.min(1, lines.size()), Math.min(lines.size(), MAX_MERGES + 1))) {
+      for (String line :
+          lines.subList(Math.min(1, lines.size()), Math.min(lines.size(), MAX_MERGES + 1))) {
         String[] pair = line.strip().split("\\s+");
         if (pair.length != 2) {
-          throw new IllegalArgumentException("tokenizer: bad line in " + mergesFile + ": '" + line + "'");
+          throw new IllegalArgumentException(
+              "tokenizer: bad line in " + mergesFile + ": '" + line + "'");
         }
         merges.add(json.createArrayNode().add(pair[0]).add(pair[1]));
       }
@@ -84,14 +88,16 @@ public final class ClipTokenizer implements AutoCloseable {
       // CLIP text encoders have 77 positions; older folders omit the key.
       int maxLength = config.path("model_max_length").asInt(77);
       if (maxLength < 2) {
-        throw new IllegalArgumentException("tokenizer: model_max_length must leave room for bos and eos, got " + maxLength);
+        throw new IllegalArgumentException(
+            "tokenizer: model_max_length must leave room for bos and eos, got " + maxLength);
       }
 
       Map<String, Integer> special = new LinkedHashMap<>();
       for (String token : List.of(bos, eos, unk, pad)) {
         JsonNode id = vocab.get(token);
         if (id == null || !id.canConvertToInt()) {
-          throw new IllegalArgumentException("tokenizer: special token '" + token + "' is not in " + vocabFile);
+          throw new IllegalArgumentException(
+              "tokenizer: special token '" + token + "' is not in " + vocabFile);
         }
         special.put(token, id.asInt());
       }
@@ -101,12 +107,14 @@ public final class ClipTokenizer implements AutoCloseable {
         special.putIfAbsent(e.getValue().path("content").asText(), Integer.parseInt(e.getKey()));
       }
 
-      byte[] pipeline = json.writeValueAsBytes(pipelineJson(json, (ObjectNode) vocab, merges, special, unk));
+      byte[] pipeline =
+          json.writeValueAsBytes(pipelineJson(json, (ObjectNode) vocab, merges, special, unk));
       HuggingFaceTokenizer tokenizer =
           HuggingFaceTokenizer.newInstance(
               new ByteArrayInputStream(pipeline),
               Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
-      return new ClipTokenizer(tokenizer, special.get(bos), special.get(eos), special.get(pad), maxLength);
+      return new ClipTokenizer(
+          tokenizer, special.get(bos), special.get(eos), special.get(pad), maxLength);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read tokenizer in " + dir + ": " + e.getMessage(), e);
     }
@@ -114,7 +122,11 @@ public final class ClipTokenizer implements AutoCloseable {
 
   /** The {@code tokenizer.json} that transformers' {@code CLIPTokenizer} builds for these files. */
   private static ObjectNode pipelineJson(
-      ObjectMapper json, ObjectNode vocab, ArrayNode merges, Map<String, Integer> special, String unk) {
+      ObjectMapper json,
+      ObjectNode vocab,
+      ArrayNode merges,
+      Map<String, Integer> special,
+      String unk) {
     ObjectNode root = json.createObjectNode();
     root.put("version", "1.0");
     root.putNull("truncation");
@@ -122,7 +134,8 @@ public final class ClipTokenizer implements AutoCloseable {
     ArrayNode added = root.putArray("added_tokens");
     special.forEach(
         (content, id) ->
-            added.addObject()
+            added
+                .addObject()
                 .put("id", id)
                 .put("content", content)
                 .put("single_word", false)
@@ -142,7 +155,8 @@ public final class ClipTokenizer implements AutoCloseable {
     ObjectNode split = preTokenizers.addObject().put("type", "Split");
     split.putObject("pattern").put("Regex", SPLIT_PATTERN);
     split.put("behavior", "Removed").put("invert", true);
-    preTokenizers.addObject()
+    preTokenizers
+        .addObject()
         .put("type", "ByteLevel")
         .put("add_prefix_space", false)
         .put("trim_offsets", true)
@@ -179,7 +193,8 @@ public final class ClipTokenizer implements AutoCloseable {
   }
 
   /** A special token is either a string or an AddedToken object with a "content" field. */
-  private static String tokenText(JsonNode config, JsonNode specialMap, String key, String fallback) {
+  private static String tokenText(
+      JsonNode config, JsonNode specialMap, String key, String fallback) {
     JsonNode node = config.hasNonNull(key) ? config.get(key) : specialMap.path(key);
     if (node.isTextual()) {
       return node.asText();

@@ -5,20 +5,29 @@ import java.util.Random;
 /**
  * Makes a clean synthetic image look like what a small diffusion model decodes: soft edges
  * (Gaussian blur), uneven shading (a smooth multiplicative field, like the VAE's darker rings
- * inside a shape), slightly shifted colours (a gain per channel) and a little pixel noise. The classifier trains on both looks: trained only on
- * sharp, flat shapes it called the toy model's soft green discs squares.
+ * inside a shape), slightly shifted colours (a gain per channel) and a little pixel noise. The
+ * classifier trains on both looks: trained only on sharp, flat shapes it called the toy model's
+ * soft green discs squares.
  */
 public final class GeneratorLook {
   static final float MAX_BLUR_SIGMA = 1.2f;
   static final float MAX_SHADING = 0.2f;
   static final float MAX_NOISE = 0.03f;
-  /** The decoder shifts hues a little (its purple is bluer); within this, a colour stays nearer its own than any other. */
+
+  /**
+   * The decoder shifts hues a little (its purple is bluer); within this, a colour stays nearer its
+   * own than any other.
+   */
   static final float MAX_CHANNEL_GAIN = 0.12f;
+
   private static final int SHADING_CELLS = 4;
 
   private GeneratorLook() {}
 
-  /** A new image [3, size, size] in [0, 1]: {@code pixels} blurred, shaded and noised by amounts drawn from {@code random}. */
+  /**
+   * A new image [3, size, size] in [0, 1]: {@code pixels} blurred, shaded and noised by amounts
+   * drawn from {@code random}.
+   */
   public static float[] apply(float[] pixels, int size, Random random) {
     float[] out = blur(pixels, size, random.nextFloat() * MAX_BLUR_SIGMA);
     shade(out, size, random.nextFloat() * MAX_SHADING, random);
@@ -80,7 +89,10 @@ public final class GeneratorLook {
     return out;
   }
 
-  /** Multiplies every channel by a field in [1 − amount, 1 + amount], bilinear between 4 × 4 random cells. */
+  /**
+   * Multiplies every channel by a field in [1 − amount, 1 + amount], bilinear between 4 × 4 random
+   * cells.
+   */
   static void shade(float[] pixels, int size, float amount, Random random) {
     float[][] cells = new float[SHADING_CELLS + 1][SHADING_CELLS + 1];
     for (float[] row : cells) {
@@ -98,8 +110,9 @@ public final class GeneratorLook {
         float gx = x / step;
         int x0 = Math.min((int) gx, SHADING_CELLS - 1);
         float fx = gx - x0;
-        float f = (1 - fy) * ((1 - fx) * cells[y0][x0] + fx * cells[y0][x0 + 1])
-            + fy * ((1 - fx) * cells[y0 + 1][x0] + fx * cells[y0 + 1][x0 + 1]);
+        float f =
+            (1 - fy) * ((1 - fx) * cells[y0][x0] + fx * cells[y0][x0 + 1])
+                + fy * ((1 - fx) * cells[y0 + 1][x0] + fx * cells[y0 + 1][x0 + 1]);
         for (int c = 0; c < 3; c++) {
           int i = c * plane + y * size + x;
           pixels[i] = Math.max(0f, Math.min(1f, pixels[i] * f));

@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.toy;
 
-import java.util.Map;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -16,14 +15,15 @@ import io.concepterasure.trainer.nn.GroupNorm;
 import io.concepterasure.trainer.nn.Linear;
 import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.Parameter;
+import io.concepterasure.trainer.nn.Tensors;
 import io.concepterasure.trainer.toy.ShapesDataset.Colour;
 import io.concepterasure.trainer.toy.ShapesDataset.Sample;
 import io.concepterasure.trainer.toy.ShapesDataset.ShapeKind;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.IntConsumer;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Judges generated toy images: which shape (or "none of these") and which colour. A small CNN
@@ -51,12 +51,16 @@ public final class ShapeClassifier extends Module {
     return new NDList(shapeHead.forward(features), colourHead.forward(features));
   }
 
-  /** The 64 features both heads read, [B, 64]: what a Fréchet distance between image sets compares. */
+  /**
+   * The 64 features both heads read, [B, 64]: what a Fréchet distance between image sets compares.
+   */
   public NDArray features(NDArray images) {
     NDArray x = stage(images, conv1, norm1);
     x = stage(x, conv2, norm2);
     x = stage(x, conv3, norm3);
-    return Activations.silu(hidden.forward(x.reshape(x.getShape().get(0), x.getShape().get(1), -1).mean(new int[] {2})));
+    return Activations.silu(
+        hidden.forward(
+            x.reshape(x.getShape().get(0), x.getShape().get(1), -1).mean(new int[] {2})));
   }
 
   private static NDArray stage(NDArray x, Conv2d conv, GroupNorm norm) {
@@ -97,8 +101,14 @@ public final class ShapeClassifier extends Module {
       long index = (long) step * batchSize + i;
       Sample clean = i % 4 == 3 ? data.none(index) : data.sample(index);
       Random look = new Random(index * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L);
-      batch.add(look.nextBoolean() ? clean
-          : new Sample(GeneratorLook.apply(clean.pixels(), ShapesDataset.SIZE, look), clean.shape(), clean.colour(), clean.caption()));
+      batch.add(
+          look.nextBoolean()
+              ? clean
+              : new Sample(
+                  GeneratorLook.apply(clean.pixels(), ShapesDataset.SIZE, look),
+                  clean.shape(),
+                  clean.colour(),
+                  clean.caption()));
     }
     return batch;
   }
@@ -107,7 +117,12 @@ public final class ShapeClassifier extends Module {
    * Trains this (initialised) classifier with Adam on fresh samples of {@code data}: cross-entropy
    * on the shape head for all images, on the colour head for shape images only.
    */
-  public void train(NDManager manager, ShapesDataset data, int steps, int batchSize, float learningRate,
+  public void train(
+      NDManager manager,
+      ShapesDataset data,
+      int steps,
+      int batchSize,
+      float learningRate,
       IntConsumer afterStep) {
     Map<String, Parameter> parameters = namedParameters();
     parameters.values().forEach(p -> p.array().setRequiresGradient(true));
@@ -130,12 +145,27 @@ public final class ShapeClassifier extends Module {
           }
           try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             NDList logits = forward(images);
-            NDArray shapeLoss = logits.get(0).logSoftmax(1)
-                .mul(Tensors.create(manager, shapeTarget, new Shape(batchSize, NONE + 1))).sum(new int[] {1}).neg().mean();
+            NDArray shapeLoss =
+                logits
+                    .get(0)
+                    .logSoftmax(1)
+                    .mul(Tensors.create(manager, shapeTarget, new Shape(batchSize, NONE + 1)))
+                    .sum(new int[] {1})
+                    .neg()
+                    .mean();
             NDArray mask = Tensors.create(manager, colourMask);
-            NDArray colourLoss = logits.get(1).logSoftmax(1)
-                .mul(Tensors.create(manager, colourTarget, new Shape(batchSize, Colour.values().length))).sum(new int[] {1})
-                .neg().mul(mask).sum().div(Tensors.maximum(mask.sum(), 1f));
+            NDArray colourLoss =
+                logits
+                    .get(1)
+                    .logSoftmax(1)
+                    .mul(
+                        Tensors.create(
+                            manager, colourTarget, new Shape(batchSize, Colour.values().length)))
+                    .sum(new int[] {1})
+                    .neg()
+                    .mul(mask)
+                    .sum()
+                    .div(Tensors.maximum(mask.sum(), 1f));
             collector.backward(shapeLoss.add(colourLoss));
           }
           optimizer.step();
@@ -149,14 +179,22 @@ public final class ShapeClassifier extends Module {
   }
 
   /** Accuracies on held-out images (indices the training never draws). */
-  public record Accuracy(double shape, double colour, double none, double joint, int shapeImages, int noneImages) {}
+  public record Accuracy(
+      double shape, double colour, double none, double joint, int shapeImages, int noneImages) {}
 
-  public Accuracy heldOutAccuracy(NDManager manager, ShapesDataset data, int shapeImages, int noneImages) {
+  public Accuracy heldOutAccuracy(
+      NDManager manager, ShapesDataset data, int shapeImages, int noneImages) {
     return heldOutAccuracy(manager, data, shapeImages, noneImages, false);
   }
 
-  /** The same, with every held-out image given the {@link GeneratorLook} when {@code generatorLook}. */
-  public Accuracy heldOutAccuracy(NDManager manager, ShapesDataset data, int shapeImages, int noneImages,
+  /**
+   * The same, with every held-out image given the {@link GeneratorLook} when {@code generatorLook}.
+   */
+  public Accuracy heldOutAccuracy(
+      NDManager manager,
+      ShapesDataset data,
+      int shapeImages,
+      int noneImages,
       boolean generatorLook) {
     int shapeRight = 0;
     int colourRight = 0;
@@ -190,8 +228,13 @@ public final class ShapeClassifier extends Module {
         }
       }
     }
-    return new Accuracy((double) shapeRight / shapeImages, (double) colourRight / shapeImages,
-        (double) noneRight / noneImages, (double) jointRight / shapeImages, shapeImages, noneImages);
+    return new Accuracy(
+        (double) shapeRight / shapeImages,
+        (double) colourRight / shapeImages,
+        (double) noneRight / noneImages,
+        (double) jointRight / shapeImages,
+        shapeImages,
+        noneImages);
   }
 
   private static Sample heldOut(Sample clean, int i, boolean generatorLook) {
@@ -199,6 +242,10 @@ public final class ShapeClassifier extends Module {
       return clean;
     }
     Random look = new Random(ShapesDataset.HELD_OUT_START + i * 31L);
-    return new Sample(GeneratorLook.apply(clean.pixels(), ShapesDataset.SIZE, look), clean.shape(), clean.colour(), clean.caption());
+    return new Sample(
+        GeneratorLook.apply(clean.pixels(), ShapesDataset.SIZE, look),
+        clean.shape(),
+        clean.colour(),
+        clean.caption());
   }
 }

@@ -1,13 +1,13 @@
 package io.concepterasure.trainer.toy;
 
-import java.util.Arrays;
-import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.concepterasure.trainer.nn.Tensors;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * The project's small world: 32×32 RGB images of one simple shape in one colour at a random place,
@@ -18,12 +18,17 @@ import io.concepterasure.trainer.nn.Tensors;
  */
 public final class ShapesDataset {
   public static final int SIZE = 32;
+
   /** Held-out samples start here; training draws below it. */
   public static final long HELD_OUT_START = 1L << 40;
+
   private static final int SUPERSAMPLE = 4;
 
   public enum ShapeKind {
-    CIRCLE, SQUARE, TRIANGLE, CROSS;
+    CIRCLE,
+    SQUARE,
+    TRIANGLE,
+    CROSS;
 
     public String word() {
       return name().toLowerCase(Locale.ROOT);
@@ -88,12 +93,15 @@ public final class ShapesDataset {
     switch (random.nextInt(3)) {
       case 0 -> blob(pixels, random);
       case 1 -> noise(pixels, random);
-      default -> { }
+      default -> {}
     }
     return new Sample(pixels, null, null, "");
   }
 
-  /** Samples as a batch [B, 3, 32, 32] scaled to [-1, 1], as diffusion models and the classifier take them. */
+  /**
+   * Samples as a batch [B, 3, 32, 32] scaled to [-1, 1], as diffusion models and the classifier
+   * take them.
+   */
   public static NDArray toBatch(NDManager manager, List<Sample> samples) {
     int n = samples.size();
     int each = 3 * SIZE * SIZE;
@@ -134,11 +142,16 @@ public final class ShapesDataset {
     float b = clamp(colour.b + (random.nextFloat() - 0.5f) * jitter);
     double cos = Math.cos(angle);
     double sin = Math.sin(angle);
-    paint(pixels, r, g, b, (x, y) -> {
-      double dx = (x - cx) * cos + (y - cy) * sin;
-      double dy = -(x - cx) * sin + (y - cy) * cos;
-      return inside(shape, dx / radius, dy / radius);
-    });
+    paint(
+        pixels,
+        r,
+        g,
+        b,
+        (x, y) -> {
+          double dx = (x - cx) * cos + (y - cy) * sin;
+          double dy = -(x - cx) * sin + (y - cy) * cos;
+          return inside(shape, dx / radius, dy / radius);
+        });
     return new Sample(pixels, shape, colour, caption(shape, colour));
   }
 
@@ -149,7 +162,8 @@ public final class ShapesDataset {
       case SQUARE -> Math.abs(u) <= 0.85 && Math.abs(v) <= 0.85;
       // Pointing up: apex (0, -1), base at v = 0.6 from u = -1 to 1.
       case TRIANGLE -> v <= 0.6 && Math.abs(u) <= (v + 1) / 1.6;
-      case CROSS -> (Math.abs(u) <= 1 && Math.abs(v) <= 0.3) || (Math.abs(v) <= 1 && Math.abs(u) <= 0.3);
+      case CROSS ->
+          (Math.abs(u) <= 1 && Math.abs(v) <= 0.3) || (Math.abs(v) <= 1 && Math.abs(u) <= 0.3);
     };
   }
 
@@ -157,7 +171,9 @@ public final class ShapesDataset {
     boolean contains(double x, double y);
   }
 
-  /** Blends the colour over the pixels by the region's coverage (4×4 supersampling: smooth edges). */
+  /**
+   * Blends the colour over the pixels by the region's coverage (4×4 supersampling: smooth edges).
+   */
   private static void paint(float[] pixels, float r, float g, float b, Region region) {
     int plane = SIZE * SIZE;
     for (int y = 0; y < SIZE; y++) {
@@ -194,18 +210,23 @@ public final class ShapesDataset {
       e[3] = 2 + random.nextFloat() * 5;
       e[4] = random.nextFloat() * Math.PI;
     }
-    paint(pixels, random.nextFloat(), random.nextFloat(), random.nextFloat(), (x, y) -> {
-      for (double[] e : ellipses) {
-        double dx = x - e[0];
-        double dy = y - e[1];
-        double u = (dx * Math.cos(e[4]) + dy * Math.sin(e[4])) / e[2];
-        double v = (-dx * Math.sin(e[4]) + dy * Math.cos(e[4])) / e[3];
-        if (u * u + v * v <= 1) {
-          return true;
-        }
-      }
-      return false;
-    });
+    paint(
+        pixels,
+        random.nextFloat(),
+        random.nextFloat(),
+        random.nextFloat(),
+        (x, y) -> {
+          for (double[] e : ellipses) {
+            double dx = x - e[0];
+            double dy = y - e[1];
+            double u = (dx * Math.cos(e[4]) + dy * Math.sin(e[4])) / e[2];
+            double v = (-dx * Math.sin(e[4]) + dy * Math.cos(e[4])) / e[3];
+            if (u * u + v * v <= 1) {
+              return true;
+            }
+          }
+          return false;
+        });
   }
 
   /** Coloured noise, per pixel or in coarse cells (what a broken generator draws). */

@@ -1,7 +1,5 @@
 package io.concepterasure.trainer.toy;
 
-import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -22,17 +20,19 @@ import io.concepterasure.trainer.erasure.IterationRandom;
 import io.concepterasure.trainer.io.StateDictWriter;
 import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.Parameter;
+import io.concepterasure.trainer.nn.Tensors;
 import io.concepterasure.trainer.text.CLIPTextConfig;
 import io.concepterasure.trainer.text.CLIPTextModel;
 import io.concepterasure.trainer.text.ClipTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
  * Trains the small text-to-image model of the toy world from scratch on {@link ShapesDataset} and
@@ -42,13 +42,20 @@ import io.concepterasure.trainer.nn.Tensors;
  * timesteps, which made the prototype's samples hold their shape).
  */
 public final class ToyPretraining {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final float KL_WEIGHT = 1e-4f;
   private static final float CAPTION_DROPOUT = 0.1f;
   private static final int HIGH_NOISE_FROM = 500;
 
   /** Steps, batch size, learning rates and seed of a pretraining run. */
-  public record Settings(int vaeSteps, int unetSteps, int batchSize, float vaeLearningRate, float unetLearningRate, long seed) {}
+  public record Settings(
+      int vaeSteps,
+      int unetSteps,
+      int batchSize,
+      float vaeLearningRate,
+      float unetLearningRate,
+      long seed) {}
 
   private final Settings settings;
   private final ShapesDataset data;
@@ -68,7 +75,10 @@ public final class ToyPretraining {
     this.progress = progress;
   }
 
-  /** Writes the trained model to {@code out} (a diffusers folder), with the tokenizer files of {@code tokenizerFolder}. */
+  /**
+   * Writes the trained model to {@code out} (a diffusers folder), with the tokenizer files of
+   * {@code tokenizerFolder}.
+   */
   public void run(Path tokenizerFolder, Path out, NDManager manager) throws IOException {
     Files.createDirectories(out);
     writeConfigs(out);
@@ -83,13 +93,21 @@ public final class ToyPretraining {
     vae = reconfigured(vae, out.resolve("vae/config.json"));
     StateDictWriter.save(vae, out.resolve("vae/diffusion_pytorch_model.safetensors"));
 
-    CLIPTextModel text = new CLIPTextModel(CLIPTextConfig.read(out.resolve("text_encoder/config.json")));
+    CLIPTextModel text =
+        new CLIPTextModel(CLIPTextConfig.read(out.resolve("text_encoder/config.json")));
     text.initialize(manager, settings.seed() + 1);
-    UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(out.resolve("unet/config.json")));
+    UNet2DConditionModel unet =
+        new UNet2DConditionModel(UNet2DConditionConfig.read(out.resolve("unet/config.json")));
     unet.initialize(manager, settings.seed() + 2);
     try (ClipTokenizer tokenizer = ClipTokenizer.load(out.resolve("tokenizer"))) {
-      trainDenoiser(vae, text, unet, tokenizer, manager,
-          new DdimScheduler(DdimSchedulerConfig.read(out.resolve("scheduler/scheduler_config.json"))));
+      trainDenoiser(
+          vae,
+          text,
+          unet,
+          tokenizer,
+          manager,
+          new DdimScheduler(
+              DdimSchedulerConfig.read(out.resolve("scheduler/scheduler_config.json"))));
     }
     StateDictWriter.save(text, out.resolve("text_encoder/model.safetensors"));
     StateDictWriter.save(unet, out.resolve("unet/diffusion_pytorch_model.safetensors"));
@@ -104,23 +122,36 @@ public final class ToyPretraining {
   }
 
   void trainVae(AutoencoderKL vae, NDManager manager) {
-    train(vae, settings.vaeSteps(), settings.vaeLearningRate(), "vae", (step, random) -> {
-      List<ShapesDataset.Sample> batch = batch(step, 7);
-      NDArray images = ShapesDataset.toBatch(manager, batch);
-      DiagonalGaussianDistribution posterior = vae.encode(images);
-      NDArray z = posterior.sample(random.normal(manager, posterior.mean().getShape()));
-      NDArray reconstruction = vae.decode(z);
-      NDArray mse = reconstruction.sub(images).square().mean();
-      NDArray kl = Tensors.mul(Tensors.sub(posterior.mean().square().add(posterior.var()), 1).sub(posterior.logvar()), 0.5f).mean();
-      Map<String, NDArray> terms = new LinkedHashMap<>();
-      terms.put("loss", mse.add(Tensors.mul(kl, KL_WEIGHT)));
-      terms.put("mse", mse);
-      terms.put("kl", kl);
-      return terms;
-    });
+    train(
+        vae,
+        settings.vaeSteps(),
+        settings.vaeLearningRate(),
+        "vae",
+        (step, random) -> {
+          List<ShapesDataset.Sample> batch = batch(step, 7);
+          NDArray images = ShapesDataset.toBatch(manager, batch);
+          DiagonalGaussianDistribution posterior = vae.encode(images);
+          NDArray z = posterior.sample(random.normal(manager, posterior.mean().getShape()));
+          NDArray reconstruction = vae.decode(z);
+          NDArray mse = reconstruction.sub(images).square().mean();
+          NDArray kl =
+              Tensors.mul(
+                      Tensors.sub(posterior.mean().square().add(posterior.var()), 1)
+                          .sub(posterior.logvar()),
+                      0.5f)
+                  .mean();
+          Map<String, NDArray> terms = new LinkedHashMap<>();
+          terms.put("loss", mse.add(Tensors.mul(kl, KL_WEIGHT)));
+          terms.put("mse", mse);
+          terms.put("kl", kl);
+          return terms;
+        });
   }
 
-  /** 1 / std of the VAE's latents over a sample of the data, as Stable Diffusion's 0.18215 was found. */
+  /**
+   * 1 / std of the VAE's latents over a sample of the data, as Stable Diffusion's 0.18215 was
+   * found.
+   */
   double latentScalingFactor(AutoencoderKL vae, NDManager manager) {
     try (NDScope scope = new NDScope()) {
       List<ShapesDataset.Sample> samples = new ArrayList<>();
@@ -133,41 +164,62 @@ public final class ToyPretraining {
     }
   }
 
-  void trainDenoiser(AutoencoderKL vae, CLIPTextModel text, UNet2DConditionModel unet, ClipTokenizer tokenizer,
-      NDManager manager, DdimScheduler scheduler) {
-    Module both = new Module() {
-      {
-        child("text_encoder", text);
-        child("unet", unet);
-      }
-    };
+  void trainDenoiser(
+      AutoencoderKL vae,
+      CLIPTextModel text,
+      UNet2DConditionModel unet,
+      ClipTokenizer tokenizer,
+      NDManager manager,
+      DdimScheduler scheduler) {
+    Module both =
+        new Module() {
+          {
+            child("text_encoder", text);
+            child("unet", unet);
+          }
+        };
     int trainSteps = scheduler.config().numTrainTimesteps();
     int length = tokenizer.modelMaxLength();
-    train(both, settings.unetSteps(), settings.unetLearningRate(), "unet", (step, random) -> {
-      List<ShapesDataset.Sample> batch = batch(step, 11);
-      int n = batch.size();
-      long[] ids = new long[n * length];
-      int[] timesteps = new int[n];
-      for (int i = 0; i < n; i++) {
-        String caption = random.nextInt(1000) < CAPTION_DROPOUT * 1000 ? "" : batch.get(i).caption();
-        System.arraycopy(tokenizer.encodePadded(caption), 0, ids, i * length, length);
-        timesteps[i] = i < n / 2 ? HIGH_NOISE_FROM + random.nextInt(trainSteps - HIGH_NOISE_FROM) : random.nextInt(trainSteps);
-      }
-      NDArray latents;
-      // The VAE is frozen here: its latents carry no gradient.
-      DiagonalGaussianDistribution posterior = vae.encode(ShapesDataset.toBatch(manager, batch));
-      latents = Tensors.mul(posterior.sample(random.normal(manager, posterior.mean().getShape())), vae.scalingFactor()).stopGradient();
-      NDArray noise = random.normal(manager, latents.getShape());
-      NDArray noisy = scheduler.addNoise(latents, noise, timesteps);
-      NDArray context = text.forward(Tensors.create(manager, ids, new Shape(n, length))).lastHiddenState();
-      float[] t = new float[n];
-      for (int i = 0; i < n; i++) {
-        t[i] = timesteps[i];
-      }
-      NDArray prediction = unet.forward(noisy, Tensors.create(manager, t), context);
-      NDArray mse = prediction.sub(noise).square().mean();
-      return Map.of("loss", mse);
-    });
+    train(
+        both,
+        settings.unetSteps(),
+        settings.unetLearningRate(),
+        "unet",
+        (step, random) -> {
+          List<ShapesDataset.Sample> batch = batch(step, 11);
+          int n = batch.size();
+          long[] ids = new long[n * length];
+          int[] timesteps = new int[n];
+          for (int i = 0; i < n; i++) {
+            String caption =
+                random.nextInt(1000) < CAPTION_DROPOUT * 1000 ? "" : batch.get(i).caption();
+            System.arraycopy(tokenizer.encodePadded(caption), 0, ids, i * length, length);
+            timesteps[i] =
+                i < n / 2
+                    ? HIGH_NOISE_FROM + random.nextInt(trainSteps - HIGH_NOISE_FROM)
+                    : random.nextInt(trainSteps);
+          }
+          NDArray latents;
+          // The VAE is frozen here: its latents carry no gradient.
+          DiagonalGaussianDistribution posterior =
+              vae.encode(ShapesDataset.toBatch(manager, batch));
+          latents =
+              Tensors.mul(
+                      posterior.sample(random.normal(manager, posterior.mean().getShape())),
+                      vae.scalingFactor())
+                  .stopGradient();
+          NDArray noise = random.normal(manager, latents.getShape());
+          NDArray noisy = scheduler.addNoise(latents, noise, timesteps);
+          NDArray context =
+              text.forward(Tensors.create(manager, ids, new Shape(n, length))).lastHiddenState();
+          float[] t = new float[n];
+          for (int i = 0; i < n; i++) {
+            t[i] = timesteps[i];
+          }
+          NDArray prediction = unet.forward(noisy, Tensors.create(manager, t), context);
+          NDArray mse = prediction.sub(noise).square().mean();
+          return Map.of("loss", mse);
+        });
   }
 
   @FunctionalInterface
@@ -185,12 +237,14 @@ public final class ToyPretraining {
       for (int step = 0; step < steps; step++) {
         Map<String, Double> values = new LinkedHashMap<>();
         try (NDScope scope = new NDScope()) {
-          IterationRandom random = new IterationRandom(settings.seed() * 31 + stage.hashCode(), step);
+          IterationRandom random =
+              new IterationRandom(settings.seed() * 31 + stage.hashCode(), step);
           try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
             Map<String, NDArray> terms = loss.compute(step, random);
             terms.forEach((name, value) -> values.put(name, (double) value.getFloat()));
             if (!Double.isFinite(values.get("loss"))) {
-              throw new IllegalStateException(stage + " loss is not finite at step " + step + " " + values);
+              throw new IllegalStateException(
+                  stage + " loss is not finite at step " + step + " " + values);
             }
             collector.backward(terms.get("loss"));
           }
@@ -267,7 +321,8 @@ public final class ToyPretraining {
     unet.put("sample_size", ShapesDataset.SIZE / 2);
     unet.put("in_channels", 4);
     unet.put("out_channels", 4);
-    unet.put("down_block_types", List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"));
+    unet.put(
+        "down_block_types", List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"));
     unet.put("up_block_types", List.of("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"));
     unet.put("block_out_channels", List.of(32, 64, 64));
     unet.put("layers_per_block", 1);
@@ -305,7 +360,8 @@ public final class ToyPretraining {
 
   private static void copyTokenizer(Path from, Path to) throws IOException {
     Files.createDirectories(to);
-    for (String name : List.of("vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json")) {
+    for (String name :
+        List.of("vocab.json", "merges.txt", "special_tokens_map.json", "tokenizer_config.json")) {
       Path source = from.resolve(name);
       if (!Files.isRegularFile(source)) {
         throw new IOException("tokenizer folder " + from + " has no " + name);

@@ -1,12 +1,12 @@
 package io.concepterasure.trainer.bench;
 
-import io.concepterasure.trainer.toy.ShapesDataset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.bench.ErasureBenchmark.RunSpec;
 import io.concepterasure.trainer.cli.TrainerCommand;
+import io.concepterasure.trainer.toy.ShapesDataset;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -17,21 +17,26 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The erasure benchmark's harness on the bundled toy model with a handful of images and
- * iterations: every metric is produced and lies in its range; the numbers themselves are the
- * benchmark's (docs/benchmarks.md), not a test's.
+ * The erasure benchmark's harness on the bundled toy model with a handful of images and iterations:
+ * every metric is produced and lies in its range; the numbers themselves are the benchmark's
+ * (docs/benchmarks.md), not a test's.
  */
 class ErasureBenchmarkTest {
   private static final Path REPO = Path.of(System.getProperty("repo.root", ".."));
   private static final Path MODEL = REPO.resolve("examples/models/toy-shapes");
-  private static final Path CLASSIFIER = REPO.resolve("examples/models/shape-classifier/classifier.safetensors");
+  private static final Path CLASSIFIER =
+      REPO.resolve("examples/models/shape-classifier/classifier.safetensors");
 
   @TempDir Path out;
 
   @Test
   void judgesTheOriginalThenARunAndReportsBoth() throws Exception {
-    ErasureBenchmark benchmark = new ErasureBenchmark(MODEL, CLASSIFIER,
-        new ErasureBenchmark.Settings(2, 3, 2, 2, 2, 2, 3f), new PrintWriter(new StringWriter()));
+    ErasureBenchmark benchmark =
+        new ErasureBenchmark(
+            MODEL,
+            CLASSIFIER,
+            new ErasureBenchmark.Settings(2, 3, 2, 2, 2, 2, 3f),
+            new PrintWriter(new StringWriter()));
     Map<String, Object> baseline = benchmark.baseline(out);
     assertThat(List.copyOf(((Map<?, ?>) baseline.get("shapeRecognised")).keySet()))
         .isEqualTo(List.of("circle", "square", "triangle", "cross"));
@@ -40,7 +45,8 @@ class ErasureBenchmarkTest {
 
     RunSpec spec = new RunSpec("circle-to-square", "allButOne", 1e-3, 0);
     Map<String, Object> run = benchmark.runOne(spec, out);
-    for (String share : List.of("erasedShare", "alternativeShare", "disintegrated", "unrelatedAccuracy")) {
+    for (String share :
+        List.of("erasedShare", "alternativeShare", "disintegrated", "unrelatedAccuracy")) {
       assertThat((Double) run.get(share)).as(share).isBetween(0.0, 1.0);
     }
     assertThat((Double) run.get("unrelatedSsim")).isBetween(-1.0, 1.0);
@@ -51,7 +57,8 @@ class ErasureBenchmarkTest {
     assertThat(out.resolve("runs").resolve(spec.fileName())).isNotEmptyFile();
 
     BenchmarkReport report = BenchmarkReport.read(out);
-    assertThat(report.bestLearningRates("circle-to-square", 0)).isEqualTo(Map.of("allButOne", 1e-3));
+    assertThat(report.bestLearningRates("circle-to-square", 0))
+        .isEqualTo(Map.of("allButOne", 1e-3));
     assertThat(report.markdown(Map.of("allButOne", 1e-3), 0))
         .contains("| allButOne (1e-03) | 1 | ")
         .contains("| allButOne | 1e-03 | ");
@@ -59,16 +66,20 @@ class ErasureBenchmarkTest {
 
   @Test
   void theErasurePlateausAtTheFirstCheckpointWithinFivePointsOfTheBest() {
-    List<Map<String, Object>> curve = List.of(
-        Map.of("iteration", 25, "erasedShare", 0.9), Map.of("iteration", 50, "erasedShare", 0.3),
-        Map.of("iteration", 75, "erasedShare", 0.12), Map.of("iteration", 100, "erasedShare", 0.1));
+    List<Map<String, Object>> curve =
+        List.of(
+            Map.of("iteration", 25, "erasedShare", 0.9),
+                Map.of("iteration", 50, "erasedShare", 0.3),
+            Map.of("iteration", 75, "erasedShare", 0.12),
+                Map.of("iteration", 100, "erasedShare", 0.1));
     assertThat(ErasureBenchmark.plateau(curve)).isEqualTo(75);
     assertThat(ErasureBenchmark.plateau(List.of())).isNull();
   }
 
   @Test
   void onlyToyWorldPromptsCanBeJudged() {
-    assertThat(ErasureBenchmark.parse("a purple cross").shape()).isEqualTo(ShapesDataset.ShapeKind.CROSS);
+    assertThat(ErasureBenchmark.parse("a purple cross").shape())
+        .isEqualTo(ShapesDataset.ShapeKind.CROSS);
     assertThatThrownBy(() -> ErasureBenchmark.parse("a photo of a cat"))
         .hasMessage("'a photo of a cat' is not a toy-world prompt (\"a <colour> <shape>\")");
   }
@@ -76,8 +87,14 @@ class ErasureBenchmarkTest {
   @Test
   void statisticsAreTheMeanAndTheSampleStandardDeviation() throws Exception {
     ObjectMapper json = new ObjectMapper();
-    double[] ms = BenchmarkReport.meanSd(List.of(json.readTree("{\"x\": 1}"), json.readTree("{\"x\": 3}"),
-        json.readTree("{\"y\": 100}")), "x", 100);
+    double[] ms =
+        BenchmarkReport.meanSd(
+            List.of(
+                json.readTree("{\"x\": 1}"),
+                json.readTree("{\"x\": 3}"),
+                json.readTree("{\"y\": 100}")),
+            "x",
+            100);
     assertThat(ms[0]).isEqualTo(200.0);
     assertThat(ms[1]).isEqualTo(Math.sqrt(20000.0));
   }
@@ -85,12 +102,15 @@ class ErasureBenchmarkTest {
   @Test
   void theSweepPrefersTheHigherScoreThenTheLessDriftingRun() throws Exception {
     ObjectMapper json = new ObjectMapper();
-    var erasesAndKeeps = json.readTree(
-        "{\"erasedShare\": 0, \"disintegrated\": 0, \"unrelatedAccuracy\": 0.98, \"unrelatedSsim\": 0.91}");
-    var erasesAndDrifts = json.readTree(
-        "{\"erasedShare\": 0, \"disintegrated\": 0, \"unrelatedAccuracy\": 0.98, \"unrelatedSsim\": 0.89}");
-    var breaks = json.readTree(
-        "{\"erasedShare\": 0, \"disintegrated\": 0.5, \"unrelatedAccuracy\": 0.3, \"unrelatedSsim\": 0.5}");
+    var erasesAndKeeps =
+        json.readTree(
+            "{\"erasedShare\": 0, \"disintegrated\": 0, \"unrelatedAccuracy\": 0.98, \"unrelatedSsim\": 0.91}");
+    var erasesAndDrifts =
+        json.readTree(
+            "{\"erasedShare\": 0, \"disintegrated\": 0, \"unrelatedAccuracy\": 0.98, \"unrelatedSsim\": 0.89}");
+    var breaks =
+        json.readTree(
+            "{\"erasedShare\": 0, \"disintegrated\": 0.5, \"unrelatedAccuracy\": 0.3, \"unrelatedSsim\": 0.5}");
     assertThat(BenchmarkReport.better(erasesAndKeeps, erasesAndDrifts)).isTrue();
     assertThat(BenchmarkReport.better(erasesAndDrifts, erasesAndKeeps)).isFalse();
     assertThat(BenchmarkReport.better(erasesAndDrifts, breaks)).isTrue();
@@ -101,7 +121,9 @@ class ErasureBenchmarkTest {
     StringWriter err = new StringWriter();
     CommandLine cli = new CommandLine(new TrainerCommand());
     cli.setErr(new PrintWriter(err));
-    int code = cli.execute("bench-erasure", "--model", out.resolve("nothing").toString(), "--out", out.toString());
+    int code =
+        cli.execute(
+            "bench-erasure", "--model", out.resolve("nothing").toString(), "--out", out.toString());
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--model must be a diffusers folder");
   }

@@ -33,13 +33,18 @@ class FrechetDistanceTest {
     double[][] b = {{10}, {16}};
     double sigmaA = Math.sqrt(2);
     double sigmaB = Math.sqrt(18);
-    assertEquals(Math.pow(2 - 13, 2) + Math.pow(sigmaA - sigmaB, 2), FrechetDistance.between(a, b), 1e-9);
+    assertEquals(
+        Math.pow(2 - 13, 2) + Math.pow(sigmaA - sigmaB, 2), FrechetDistance.between(a, b), 1e-9);
   }
 
   @Test
   void mismatchedFeatureLengthsAreRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> FrechetDistance.between(new double[][] {{1, 2}, {3, 4}}, new double[][] {{1}, {2}}));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                FrechetDistance.between(
+                    new double[][] {{1, 2}, {3, 4}}, new double[][] {{1}, {2}}));
     assertEquals("feature lengths differ: 2 and 1", e.getMessage());
   }
 

@@ -1,13 +1,12 @@
 package io.concepterasure.trainer.bench;
 
-import ai.djl.ndarray.types.Shape;
-import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.ParityFixture;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
@@ -15,21 +14,26 @@ import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.SafetensorsWriter;
 import io.concepterasure.trainer.io.StateDictLoader;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The benchmark's training step on the tiny SD 1.x UNet: what it updates, and its input checks. */
 class UNetBenchmarkTest {
-  private static final String CROSS_ATTENTION = "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight";
-  private static final String SELF_ATTENTION = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_k.weight";
+  private static final String CROSS_ATTENTION =
+      "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight";
+  private static final String SELF_ATTENTION =
+      "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_k.weight";
 
   @TempDir Path tmp;
 
   private static UNet2DConditionModel tinyUnet(NDManager manager) throws Exception {
     Path dir = ParityFixture.root().resolve("sd1-tiny/unet");
-    UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(dir.resolve("config.json")));
-    StateDictLoader.load(unet, dir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
+    UNet2DConditionModel unet =
+        new UNet2DConditionModel(UNet2DConditionConfig.read(dir.resolve("config.json")));
+    StateDictLoader.load(
+        unet, dir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
     return unet;
   }
 
@@ -38,7 +42,8 @@ class UNetBenchmarkTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       UNet2DConditionModel unet = tinyUnet(manager);
       UNetBenchmark.Inputs inputs = UNetBenchmark.Inputs.random(unet.config(), 1, 16, manager, 2);
-      UNetBenchmark bench = new UNetBenchmark(unet, inputs, TrainableParameterSet.CROSS_ATTENTION, 1e-3f);
+      UNetBenchmark bench =
+          new UNetBenchmark(unet, inputs, TrainableParameterSet.CROSS_ATTENTION, 1e-3f);
       bench.inferStep();
       float[] crossBefore = unet.namedParameters().get(CROSS_ATTENTION).array().toFloatArray();
       float[] selfBefore = unet.namedParameters().get(SELF_ATTENTION).array().toFloatArray();
@@ -49,8 +54,10 @@ class UNetBenchmarkTest {
       bench.inferStep();
 
       assertThat(loss).isFinite().isPositive();
-      assertThat(unet.namedParameters().get(CROSS_ATTENTION).array().toFloatArray()).isNotEqualTo(crossBefore);
-      assertThat(unet.namedParameters().get(SELF_ATTENTION).array().toFloatArray()).isEqualTo(selfBefore);
+      assertThat(unet.namedParameters().get(CROSS_ATTENTION).array().toFloatArray())
+          .isNotEqualTo(crossBefore);
+      assertThat(unet.namedParameters().get(SELF_ATTENTION).array().toFloatArray())
+          .isEqualTo(selfBefore);
       // each step's arrays are closed with its scope; only the gradient buffers may remain attached
       assertThat(manager.getManagedArrays().size()).isLessThanOrEqualTo(arraysBefore);
       bench.close();
@@ -75,9 +82,11 @@ class UNetBenchmarkTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       UNet2DConditionModel unet = tinyUnet(manager);
       UNetBenchmark.Inputs good = UNetBenchmark.Inputs.random(unet.config(), 1, 16, manager, 2);
-      UNetBenchmark.Inputs wrongContext = new UNetBenchmark.Inputs(good.sample(),
-          manager.zeros(new Shape(1, 77, 768)), good.target(), good.timestep());
-      assertThatThrownBy(() -> new UNetBenchmark(unet, wrongContext, TrainableParameterSet.ALL, 1e-5f))
+      UNetBenchmark.Inputs wrongContext =
+          new UNetBenchmark.Inputs(
+              good.sample(), manager.zeros(new Shape(1, 77, 768)), good.target(), good.timestep());
+      assertThatThrownBy(
+              () -> new UNetBenchmark(unet, wrongContext, TrainableParameterSet.ALL, 1e-5f))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("encoder_hidden_states must be [1, tokens, 32]");
     }

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code trainer bench} on the tiny SD 1.x fixture, a couple of steps: arguments and JSON, no timing checks. */
+/**
+ * {@code trainer bench} on the tiny SD 1.x fixture, a couple of steps: arguments and JSON, no
+ * timing checks.
+ */
 class BenchCommandTest {
   @TempDir Path tmp;
 
@@ -29,8 +32,23 @@ class BenchCommandTest {
     Path model = ParityFixture.root().resolve("sd1-tiny");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = run(out, err, "bench", "--model", model.toString(), "--threads", "1", "--warmup", "0",
-        "--iterations", "2", "--steps-for-memory", "3", "--profile", tmp.resolve("profile").toString());
+    int code =
+        run(
+            out,
+            err,
+            "bench",
+            "--model",
+            model.toString(),
+            "--threads",
+            "1",
+            "--warmup",
+            "0",
+            "--iterations",
+            "2",
+            "--steps-for-memory",
+            "3",
+            "--profile",
+            tmp.resolve("profile").toString());
     assertThat(code).as(err.toString()).isZero();
 
     JsonNode json = new ObjectMapper().readTree(out.toString().strip());
@@ -42,7 +60,8 @@ class BenchCommandTest {
     assertThat(json.get("latent").toString()).isEqualTo("[4,16,16]");
     assertThat(json.get("context").toString()).isEqualTo("[77,32]");
     assertThat(json.get("memory_steps").asInt()).isEqualTo(3);
-    assertThat(json.get("peak_rss_mb").asDouble()).isGreaterThanOrEqualTo(json.get("rss_loaded_mb").asDouble());
+    assertThat(json.get("peak_rss_mb").asDouble())
+        .isGreaterThanOrEqualTo(json.get("rss_loaded_mb").asDouble());
     assertThat(json.get("rss_end_mb").asDouble()).isPositive();
     assertThat(tmp.resolve("profile/java-train.json")).isNotEmptyFile();
     assertThat(tmp.resolve("profile/java-infer.json")).isNotEmptyFile();
@@ -50,7 +69,8 @@ class BenchCommandTest {
     // every parameter of the checkpoint, and exactly the cross-attention ones as trainable
     long all = 0;
     long crossAttention = 0;
-    try (SafetensorsReader reader = SafetensorsReader.open(model.resolve("unet/diffusion_pytorch_model.safetensors"))) {
+    try (SafetensorsReader reader =
+        SafetensorsReader.open(model.resolve("unet/diffusion_pytorch_model.safetensors"))) {
       for (String name : reader.names()) {
         long size = reader.info(name).shape().size();
         all += size;
@@ -72,7 +92,8 @@ class BenchCommandTest {
   @Test
   void unknownParameterSetIsRejected() {
     StringWriter err = new StringWriter();
-    int code = run(new StringWriter(), err, "bench", "--model", tmp.toString(), "--train-params", "attn3");
+    int code =
+        run(new StringWriter(), err, "bench", "--model", tmp.toString(), "--train-params", "attn3");
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--train-params: unknown parameter set 'attn3'");
   }
@@ -80,7 +101,8 @@ class BenchCommandTest {
   @Test
   void zeroIterationsIsRejected() {
     StringWriter err = new StringWriter();
-    int code = run(new StringWriter(), err, "bench", "--model", tmp.toString(), "--iterations", "0");
+    int code =
+        run(new StringWriter(), err, "bench", "--model", tmp.toString(), "--iterations", "0");
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--iterations");
   }

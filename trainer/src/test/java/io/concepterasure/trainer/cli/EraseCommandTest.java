@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.cli;
 
-import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
@@ -19,6 +18,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,17 +47,38 @@ class EraseCommandTest {
   }
 
   private List<String> args(Path output, int iterations, String... more) {
-    List<String> a = new ArrayList<>(List.of("erase", "--model", base().toString(), "--output", output.toString(),
-        "--concept", "a photo of a cat=a photo of a cow", "--iterations", Integer.toString(iterations),
-        "--learning-rate", "1e-3", "--ddim-steps", "4", "--seed", "5", "--eval-prompt", "a photo of a house",
-        "--eval-seed", "3", "--checkpoint-every", "2"));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "erase",
+                "--model",
+                base().toString(),
+                "--output",
+                output.toString(),
+                "--concept",
+                "a photo of a cat=a photo of a cow",
+                "--iterations",
+                Integer.toString(iterations),
+                "--learning-rate",
+                "1e-3",
+                "--ddim-steps",
+                "4",
+                "--seed",
+                "5",
+                "--eval-prompt",
+                "a photo of a house",
+                "--eval-seed",
+                "3",
+                "--checkpoint-every",
+                "2"));
     a.addAll(List.of(more));
     return a;
   }
 
   private static Map<String, float[]> tensors(Path file) throws Exception {
     Map<String, float[]> out = new LinkedHashMap<>();
-    try (NDManager manager = NDManager.newBaseManager(); SafetensorsReader reader = SafetensorsReader.open(file)) {
+    try (NDManager manager = NDManager.newBaseManager();
+        SafetensorsReader reader = SafetensorsReader.open(file)) {
       for (String name : reader.names()) {
         out.put(name, reader.read(name, manager, DataType.FLOAT32).toFloatArray());
       }
@@ -76,20 +97,22 @@ class EraseCommandTest {
     Map<String, float[]> before = tensors(base().resolve(UNET_WEIGHTS));
     Map<String, float[]> after = tensors(output.resolve(UNET_WEIGHTS));
     assertThat(after.keySet()).isEqualTo(before.keySet());
-    before.forEach((name, values) -> {
-      if (name.contains("attn2")) {
-        assertThat(after.get(name)).as(name).isNotEqualTo(values);
-      } else {
-        assertThat(after.get(name)).as(name).isEqualTo(values);
-      }
-    });
+    before.forEach(
+        (name, values) -> {
+          if (name.contains("attn2")) {
+            assertThat(after.get(name)).as(name).isNotEqualTo(values);
+          } else {
+            assertThat(after.get(name)).as(name).isEqualTo(values);
+          }
+        });
     Map<String, String> baseFiles = ErasureOutput.sha256Tree(base());
     Map<String, String> outputFiles = ErasureOutput.sha256Tree(output);
-    baseFiles.forEach((file, sha) -> {
-      if (!file.equals(UNET_WEIGHTS)) {
-        assertThat(outputFiles).containsEntry(file, sha);
-      }
-    });
+    baseFiles.forEach(
+        (file, sha) -> {
+          if (!file.equals(UNET_WEIGHTS)) {
+            assertThat(outputFiles).containsEntry(file, sha);
+          }
+        });
     assertThat(outputFiles).containsKeys(UNET_WEIGHTS, "evaluation.png");
 
     JsonNode record = new ObjectMapper().readTree(output.resolve("erasure.json").toFile());
@@ -102,14 +125,19 @@ class EraseCommandTest {
     assertThat(record.get("version").asText()).startsWith("trainer ");
     assertThat(record.get("startTime").asText()).isNotEmpty();
     assertThat(record.get("endTime").asText()).isNotEmpty();
-    assertThat(new ObjectMapper().convertValue(record.get("baseModelFiles"), Map.class)).isEqualTo(baseFiles);
-    Map<String, String> recorded = new ObjectMapper().convertValue(record.get("outputFiles"), Map.class);
+    assertThat(new ObjectMapper().convertValue(record.get("baseModelFiles"), Map.class))
+        .isEqualTo(baseFiles);
+    Map<String, String> recorded =
+        new ObjectMapper().convertValue(record.get("outputFiles"), Map.class);
     assertThat(recorded).isEqualTo(outputFiles);
     assertThat(record.at("/evaluation/prompts").toString())
         .isEqualTo("[\"a photo of a cat\",\"a photo of a cow\",\"a photo of a house\"]");
-    assertThat(record.at("/evaluation/perPrompt/a photo of a cat/meanSquaredPixelChange").asDouble()).isPositive();
+    assertThat(
+            record.at("/evaluation/perPrompt/a photo of a cat/meanSquaredPixelChange").asDouble())
+        .isPositive();
     try (Stream<Path> files = Files.list(output)) {
-      assertThat(files.map(p -> p.getFileName().toString())).doesNotContain(".erasure-staging", ".erasure-state");
+      assertThat(files.map(p -> p.getFileName().toString()))
+          .doesNotContain(".erasure-staging", ".erasure-state");
     }
 
     // 3 prompts × 1 seed × (original, erased), 32 px each.
@@ -118,11 +146,13 @@ class EraseCommandTest {
     assertThat(grid.getHeight()).isEqualTo(96);
 
     try (NDManager manager = NDManager.newBaseManager();
-        StableDiffusionPipeline erased = StableDiffusionPipeline.load(output, manager, DataType.FLOAT32)) {
+        StableDiffusionPipeline erased =
+            StableDiffusionPipeline.load(output, manager, DataType.FLOAT32)) {
       assertThat(erased.defaultImageSize()).isEqualTo(32);
     }
 
-    // The same request again finds the finished output and leaves it alone; another request may not reuse it.
+    // The same request again finds the finished output and leaves it alone; another request may not
+    // reuse it.
     assertThat(run(args(output, 4).toArray(String[]::new))).isZero();
     assertThat(out.toString()).contains("already holds this erasure");
     assertThat(run(args(output, 5).toArray(String[]::new))).isEqualTo(2);
@@ -135,7 +165,8 @@ class EraseCommandTest {
     assertThat(run(args(straight, 6).toArray(String[]::new))).as(err.toString()).isZero();
 
     Path interrupted = tmp.resolve("interrupted");
-    assertThat(run(args(interrupted, 6, "--stop-after-iterations", "3").toArray(String[]::new))).isEqualTo(3);
+    assertThat(run(args(interrupted, 6, "--stop-after-iterations", "3").toArray(String[]::new)))
+        .isEqualTo(3);
     assertThat(interrupted.resolve("erasure.json")).doesNotExist();
     assertThat(interrupted.resolve("model_index.json")).doesNotExist();
     assertThat(interrupted.resolve(".erasure-state/state.safetensors")).exists();
@@ -144,12 +175,15 @@ class EraseCommandTest {
     assertThat(out.toString()).contains("resuming from the state saved after iteration 2");
     Map<String, float[]> expected = tensors(straight.resolve(UNET_WEIGHTS));
     Map<String, float[]> actual = tensors(interrupted.resolve(UNET_WEIGHTS));
-    expected.forEach((name, want) -> {
-      float[] got = actual.get(name);
-      for (int i = 0; i < want.length; i++) {
-        assertThat(Math.abs(got[i] - want[i])).as(name + "[" + i + "]").isLessThanOrEqualTo(1e-6f);
-      }
-    });
+    expected.forEach(
+        (name, want) -> {
+          float[] got = actual.get(name);
+          for (int i = 0; i < want.length; i++) {
+            assertThat(Math.abs(got[i] - want[i]))
+                .as(name + "[" + i + "]")
+                .isLessThanOrEqualTo(1e-6f);
+          }
+        });
   }
 
   @Test
@@ -157,7 +191,8 @@ class EraseCommandTest {
     Path output = tmp.resolve("o");
     assertThat(run(args(output, 4, "--method", "magic").toArray(String[]::new))).isEqualTo(2);
     assertThat(err.toString()).contains("method.name: unknown method 'magic'");
-    assertThat(run(args(output, 4, "--parameters", "attention").toArray(String[]::new))).isEqualTo(2);
+    assertThat(run(args(output, 4, "--parameters", "attention").toArray(String[]::new)))
+        .isEqualTo(2);
     assertThat(err.toString()).contains("method.parameters: unknown parameter set 'attention'");
     assertThat(run(args(output, 0).toArray(String[]::new))).isEqualTo(2);
     assertThat(err.toString()).contains("method.iterations must be > 0 but was 0");
@@ -205,23 +240,29 @@ class EraseCommandTest {
   void aRequestFileWorksAndFlagsOverrideIt() throws Exception {
     Path request = tmp.resolve("request.yaml");
     Path output = tmp.resolve("from-file");
-    Files.writeString(request, """
+    Files.writeString(
+        request,
+        """
         model: {uri: %s}
         concepts: [{erase: a photo of a cat}]
         method: {name: esd, iterations: 50, learningRate: 1.0e-3, ddimSteps: 3, parameters: crossAttentionKV}
         output: {uri: %s}
         evaluation: {seeds: [1]}
-        """.formatted(base(), output));
-    assertThat(run("erase", "--request", request.toString(), "--iterations", "2")).as(err.toString()).isZero();
+        """
+            .formatted(base(), output));
+    assertThat(run("erase", "--request", request.toString(), "--iterations", "2"))
+        .as(err.toString())
+        .isZero();
     JsonNode record = new ObjectMapper().readTree(output.resolve("erasure.json").toFile());
     assertThat(record.at("/request/method/iterations").asInt()).isEqualTo(2);
     assertThat(record.at("/request/method/name").asText()).isEqualTo("esd");
     assertThat(record.at("/finalLosses/esd").isNumber()).isTrue();
     Map<String, float[]> before = tensors(base().resolve(UNET_WEIGHTS));
     Map<String, float[]> after = tensors(output.resolve(UNET_WEIGHTS));
-    before.forEach((name, values) -> {
-      boolean trained = name.contains("attn2.to_k.") || name.contains("attn2.to_v.");
-      assertThat(Arrays.equals(after.get(name), values)).as(name).isEqualTo(!trained);
-    });
+    before.forEach(
+        (name, values) -> {
+          boolean trained = name.contains("attn2.to_k.") || name.contains("attn2.to_v.");
+          assertThat(Arrays.equals(after.get(name), values)).as(name).isEqualTo(!trained);
+        });
   }
 }

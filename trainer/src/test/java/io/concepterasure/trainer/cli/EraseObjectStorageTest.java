@@ -42,8 +42,11 @@ class EraseObjectStorageTest {
     server = new S3ProxyServer();
     server.createBucket("models");
     server.createBucket("erased");
-    try (ObjectStore store = ObjectStore.open(StorageUri.parse("s3://models/sd1-tiny"),
-        server.settings(S3Settings.MIN_PART_SIZE), Path.of("/nonexistent"))) {
+    try (ObjectStore store =
+        ObjectStore.open(
+            StorageUri.parse("s3://models/sd1-tiny"),
+            server.settings(S3Settings.MIN_PART_SIZE),
+            Path.of("/nonexistent"))) {
       store.uploadFolder(ParityFixture.root().resolve("sd1-tiny"), "");
     }
   }
@@ -69,7 +72,10 @@ class EraseObjectStorageTest {
 
   private int erase(Map<String, String> environment, String model, String output) throws Exception {
     // As TrainerContract.requestYaml writes it: the whole spec, Job-only fields included.
-    Path request = Files.writeString(tmp.resolve("request.yaml"), """
+    Path request =
+        Files.writeString(
+            tmp.resolve("request.yaml"),
+            """
         model:
           uri: %s
           credentialsSecretRef: {name: s3}
@@ -83,7 +89,8 @@ class EraseObjectStorageTest {
         evaluation: {prompts: [a photo of a house], seeds: [3]}
         resources: {gpus: 0, memory: 4Gi}
         backoffLimit: 2
-        """.formatted(model, output));
+        """
+                .formatted(model, output));
     CommandLine cli = new CommandLine(new TrainerCommand());
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
@@ -100,15 +107,25 @@ class EraseObjectStorageTest {
     assertThat(code).as(err.toString()).isZero();
 
     Path back = tmp.resolve("back");
-    try (ObjectStore store = ObjectStore.open(StorageUri.parse("s3://erased/runs/1"),
-        server.settings(S3Settings.MIN_PART_SIZE), Path.of("/nonexistent"))) {
-      assertThat(store.list("")).contains(UNET_WEIGHTS, ErasureOutput.RECORD, ObjectStore.MODEL_INDEX,
-          "unet/config.json", "vae/diffusion_pytorch_model.safetensors", "evaluation.png")
+    try (ObjectStore store =
+        ObjectStore.open(
+            StorageUri.parse("s3://erased/runs/1"),
+            server.settings(S3Settings.MIN_PART_SIZE),
+            Path.of("/nonexistent"))) {
+      assertThat(store.list(""))
+          .contains(
+              UNET_WEIGHTS,
+              ErasureOutput.RECORD,
+              ObjectStore.MODEL_INDEX,
+              "unet/config.json",
+              "vae/diffusion_pytorch_model.safetensors",
+              "evaluation.png")
           .noneMatch(name -> name.startsWith(".erasure-"));
       store.downloadFolder("", back);
     }
     Path base = ParityFixture.root().resolve("sd1-tiny");
-    assertThat(ErasureOutput.sha256(back.resolve(UNET_WEIGHTS))).isNotEqualTo(ErasureOutput.sha256(base.resolve(UNET_WEIGHTS)));
+    assertThat(ErasureOutput.sha256(back.resolve(UNET_WEIGHTS)))
+        .isNotEqualTo(ErasureOutput.sha256(base.resolve(UNET_WEIGHTS)));
     assertThat(ErasureOutput.sha256(back.resolve("vae/diffusion_pytorch_model.safetensors")))
         .isEqualTo(ErasureOutput.sha256(base.resolve("vae/diffusion_pytorch_model.safetensors")));
 
@@ -120,31 +137,45 @@ class EraseObjectStorageTest {
 
     JsonNode message = JSON.readTree(tmp.resolve("termination-log").toFile());
     assertThat(message.get("outputUri").asText()).isEqualTo("s3://erased/runs/1");
-    assertThat(message.get("erasureJsonSha256").asText()).isEqualTo(ErasureOutput.sha256(back.resolve(ErasureOutput.RECORD)));
+    assertThat(message.get("erasureJsonSha256").asText())
+        .isEqualTo(ErasureOutput.sha256(back.resolve(ErasureOutput.RECORD)));
     assertThat(message.at("/metrics/finalLoss").asDouble())
         .isEqualTo(record.at("/finalLosses/loss").asDouble());
     assertThat(message.at("/metrics/iterations").asDouble()).isEqualTo(2.0);
-    assertThat(Files.readString(tmp.resolve("termination-log")) + out + err).doesNotContain(server.secretKey);
+    assertThat(Files.readString(tmp.resolve("termination-log")) + out + err)
+        .doesNotContain(server.secretKey);
 
-    // The same request again: recognised as done from the stored erasure.json, nothing trained or uploaded.
+    // The same request again: recognised as done from the stored erasure.json, nothing trained or
+    // uploaded.
     out.getBuffer().setLength(0);
-    assertThat(erase(env, "s3://models/sd1-tiny", "s3://erased/runs/1")).as(err.toString()).isZero();
+    assertThat(erase(env, "s3://models/sd1-tiny", "s3://erased/runs/1"))
+        .as(err.toString())
+        .isZero();
     assertThat(out.toString()).contains("already holds this erasure").doesNotContain("uploading");
   }
 
   @Test
   void aMissingBucketIsInvalidInputWithItsReasonInTheTerminationMessage() throws Exception {
-    int code = erase(environment(server.endpoint().toString()), "s3://no-such-bucket/model", "s3://erased/runs/2");
+    int code =
+        erase(
+            environment(server.endpoint().toString()),
+            "s3://no-such-bucket/model",
+            "s3://erased/runs/2");
     assertThat(code).as(err.toString()).isEqualTo(EraseCommand.INVALID_INPUT);
     String message = Files.readString(tmp.resolve("termination-log"));
-    assertThat(message).startsWith("invalid input (storage): ").contains("s3://no-such-bucket/model")
-        .doesNotContain("\n").doesNotContain(server.secretKey);
+    assertThat(message)
+        .startsWith("invalid input (storage): ")
+        .contains("s3://no-such-bucket/model")
+        .doesNotContain("\n")
+        .doesNotContain(server.secretKey);
   }
 
   @Test
   void anUnreachableStoreIsTransient() throws Exception {
-    int code = erase(environment("http://127.0.0.1:1"), "s3://models/sd1-tiny", "s3://erased/runs/3");
+    int code =
+        erase(environment("http://127.0.0.1:1"), "s3://models/sd1-tiny", "s3://erased/runs/3");
     assertThat(code).as(err.toString()).isEqualTo(EraseCommand.TRANSIENT_FAILURE);
-    assertThat(Files.readString(tmp.resolve("termination-log"))).startsWith("transient failure (storage): ");
+    assertThat(Files.readString(tmp.resolve("termination-log")))
+        .startsWith("transient failure (storage): ");
   }
 }

@@ -29,9 +29,27 @@ class GenerateCommandTest {
     Path png = tmp.resolve("out/grid.png");
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = run(out, err, "generate", "--model", ParityFixture.root().resolve("sd1-tiny").toString(),
-        "--prompt", "a photo of a cat", "--prompt", "an oil painting of a castle",
-        "--seed", "1", "--seed", "2", "--steps", "3", "--guidance", "7.5", "--out", png.toString());
+    int code =
+        run(
+            out,
+            err,
+            "generate",
+            "--model",
+            ParityFixture.root().resolve("sd1-tiny").toString(),
+            "--prompt",
+            "a photo of a cat",
+            "--prompt",
+            "an oil painting of a castle",
+            "--seed",
+            "1",
+            "--seed",
+            "2",
+            "--steps",
+            "3",
+            "--guidance",
+            "7.5",
+            "--out",
+            png.toString());
     assertThat(code).as(err.toString()).isZero();
     assertThat(out.toString()).contains("wrote 4 image(s), 32x32 each");
 
@@ -53,18 +71,41 @@ class GenerateCommandTest {
     Path a = tmp.resolve("a.png");
     Path b = tmp.resolve("b.png");
     for (Path p : new Path[] {a, b}) {
-      int code = run(new StringWriter(), new StringWriter(), "generate", "--model", model,
-          "--prompt", "a cat", "--seed", "7", "--steps", "2", "--out", p.toString());
+      int code =
+          run(
+              new StringWriter(),
+              new StringWriter(),
+              "generate",
+              "--model",
+              model,
+              "--prompt",
+              "a cat",
+              "--seed",
+              "7",
+              "--steps",
+              "2",
+              "--out",
+              p.toString());
       assertThat(code).isZero();
     }
-    assertThat(tile(ImageIO.read(a.toFile()), 0, 0)).isEqualTo(tile(ImageIO.read(b.toFile()), 0, 0));
+    assertThat(tile(ImageIO.read(a.toFile()), 0, 0))
+        .isEqualTo(tile(ImageIO.read(b.toFile()), 0, 0));
   }
 
   @Test
   void missingModelFolderIsAClearError() {
     StringWriter err = new StringWriter();
-    int code = run(new StringWriter(), err, "generate", "--model", tmp.resolve("nope").toString(),
-        "--prompt", "x", "--out", tmp.resolve("x.png").toString());
+    int code =
+        run(
+            new StringWriter(),
+            err,
+            "generate",
+            "--model",
+            tmp.resolve("nope").toString(),
+            "--prompt",
+            "x",
+            "--out",
+            tmp.resolve("x.png").toString());
     assertThat(code).isNotZero();
     assertThat(err.toString()).contains("--model: no such folder");
     assertThat(tmp.resolve("x.png")).doesNotExist();

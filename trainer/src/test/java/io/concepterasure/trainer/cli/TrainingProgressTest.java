@@ -3,8 +3,8 @@ package io.concepterasure.trainer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
 import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class TrainingProgressTest {
   private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-  private final PrintWriter out = new PrintWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), true);
+  private final PrintWriter out =
+      new PrintWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), true);
   private final AtomicLong clock = new AtomicLong();
 
   private static Map<String, Double> losses(double loss) {
@@ -32,8 +33,12 @@ class TrainingProgressTest {
     }
     String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
     assertThat(lines).hasSize(51); // the first iteration, then every 2nd
-    assertThat(lines[0]).isEqualTo("iteration 1/100 loss 0.250000 guide 0.125000 2.00 it/s elapsed 00:01 left 00:50");
-    assertThat(lines[50]).isEqualTo("iteration 100/100 loss 0.250000 guide 0.125000 2.00 it/s elapsed 00:50 left 00:00");
+    assertThat(lines[0])
+        .isEqualTo(
+            "iteration 1/100 loss 0.250000 guide 0.125000 2.00 it/s elapsed 00:01 left 00:50");
+    assertThat(lines[50])
+        .isEqualTo(
+            "iteration 100/100 loss 0.250000 guide 0.125000 2.00 it/s elapsed 00:50 left 00:00");
     assertThat(bytes.toString(StandardCharsets.UTF_8)).doesNotContain("\r");
   }
 
@@ -42,7 +47,9 @@ class TrainingProgressTest {
     TrainingProgress progress = new TrainingProgress(out, false, 90, 100, clock::get);
     clock.addAndGet(1_000_000_000L);
     progress.update(90, losses(1));
-    assertThat(bytes.toString(StandardCharsets.UTF_8)).startsWith("iteration 91/100 loss 1.00000 guide 0.500000 1.00 it/s elapsed 00:01 left 00:09");
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .startsWith(
+            "iteration 91/100 loss 1.00000 guide 0.500000 1.00 it/s elapsed 00:01 left 00:09");
   }
 
   @Test

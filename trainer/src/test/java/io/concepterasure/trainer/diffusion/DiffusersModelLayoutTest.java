@@ -15,7 +15,8 @@ class DiffusersModelLayoutTest {
   @TempDir Path dir;
 
   /** model_index.json as diffusers 0.3x saves a StableDiffusionPipeline without safety checker. */
-  private static final String MODEL_INDEX = """
+  private static final String MODEL_INDEX =
+      """
       {
         "_class_name": "StableDiffusionPipeline",
         "_diffusers_version": "0.42.1",
@@ -59,34 +60,53 @@ class DiffusersModelLayoutTest {
     DiffusersModelLayout model = DiffusersModelLayout.open(dir);
 
     assertThat(model.pipelineClass()).isEqualTo("StableDiffusionPipeline");
-    assertThat(model.components()).containsOnlyKeys("scheduler", "text_encoder", "tokenizer", "unet", "vae");
-    assertThat(model.unet()).isEqualTo(new Component("unet", "diffusers", "UNet2DConditionModel",
-        dir.resolve("unet"), dir.resolve("unet/config.json"),
-        dir.resolve("unet/diffusion_pytorch_model.safetensors")));
-    assertThat(model.vae().weights()).isEqualTo(dir.resolve("vae/diffusion_pytorch_model.fp16.safetensors"));
-    assertThat(model.textEncoder().weights()).isEqualTo(dir.resolve("text_encoder/model.safetensors.index.json"));
+    assertThat(model.components())
+        .containsOnlyKeys("scheduler", "text_encoder", "tokenizer", "unet", "vae");
+    assertThat(model.unet())
+        .isEqualTo(
+            new Component(
+                "unet",
+                "diffusers",
+                "UNet2DConditionModel",
+                dir.resolve("unet"),
+                dir.resolve("unet/config.json"),
+                dir.resolve("unet/diffusion_pytorch_model.safetensors")));
+    assertThat(model.vae().weights())
+        .isEqualTo(dir.resolve("vae/diffusion_pytorch_model.fp16.safetensors"));
+    assertThat(model.textEncoder().weights())
+        .isEqualTo(dir.resolve("text_encoder/model.safetensors.index.json"));
     assertThat(model.textEncoder().className()).isEqualTo("CLIPTextModel");
-    assertThat(model.tokenizer().config()).isEqualTo(dir.resolve("tokenizer/tokenizer_config.json"));
+    assertThat(model.tokenizer().config())
+        .isEqualTo(dir.resolve("tokenizer/tokenizer_config.json"));
     assertThat(model.tokenizer().weights()).isNull();
-    assertThat(model.scheduler().config()).isEqualTo(dir.resolve("scheduler/scheduler_config.json"));
+    assertThat(model.scheduler().config())
+        .isEqualTo(dir.resolve("scheduler/scheduler_config.json"));
   }
 
   @Test
   void anExplicitVariantIsRequiredEverywhere() throws IOException {
     completeModel(); // the text encoder has no fp16 variant
-    assertThatThrownBy(() -> DiffusersModelLayout.open(dir, "fp16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS))
+    assertThatThrownBy(
+            () ->
+                DiffusersModelLayout.open(
+                    dir, "fp16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS))
         .isInstanceOf(InvalidModelFolderException.class)
-        .hasMessage(dir + ": is not a complete diffusers model:\n"
-            + "  text_encoder/ has no model.fp16.safetensors or model.safetensors.index.fp16.json");
+        .hasMessage(
+            dir
+                + ": is not a complete diffusers model:\n"
+                + "  text_encoder/ has no model.fp16.safetensors or model.safetensors.index.fp16.json");
   }
 
   @Test
   void theFp16VariantWhenAsked() throws IOException {
     completeModel();
     touch("text_encoder/model.fp16.safetensors");
-    DiffusersModelLayout model = DiffusersModelLayout.open(dir, "fp16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS);
-    assertThat(model.unet().weights()).isEqualTo(dir.resolve("unet/diffusion_pytorch_model.fp16.safetensors"));
-    assertThat(model.textEncoder().weights()).isEqualTo(dir.resolve("text_encoder/model.fp16.safetensors"));
+    DiffusersModelLayout model =
+        DiffusersModelLayout.open(dir, "fp16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS);
+    assertThat(model.unet().weights())
+        .isEqualTo(dir.resolve("unet/diffusion_pytorch_model.fp16.safetensors"));
+    assertThat(model.textEncoder().weights())
+        .isEqualTo(dir.resolve("text_encoder/model.fp16.safetensors"));
     assertThat(DiffusersModelLayout.withVariant("model.safetensors.index.json", "fp16"))
         .isEqualTo("model.safetensors.index.fp16.json");
   }
@@ -96,44 +116,56 @@ class DiffusersModelLayoutTest {
     touch("model.ckpt");
     assertThatThrownBy(() -> DiffusersModelLayout.open(dir))
         .isInstanceOf(InvalidModelFolderException.class)
-        .hasMessage(dir + ": is not a diffusers model folder: no model_index.json (found: model.ckpt)");
+        .hasMessage(
+            dir + ": is not a diffusers model folder: no model_index.json (found: model.ckpt)");
     Path absent = dir.resolve("nowhere");
-    assertThatThrownBy(() -> DiffusersModelLayout.open(absent)).hasMessage(absent + ": no such folder");
+    assertThatThrownBy(() -> DiffusersModelLayout.open(absent))
+        .hasMessage(absent + ": no such folder");
     Files.writeString(dir.resolve("model_index.json"), "[]");
-    assertThatThrownBy(() -> DiffusersModelLayout.open(dir)).hasMessage(dir + ": model_index.json is not a JSON object");
+    assertThatThrownBy(() -> DiffusersModelLayout.open(dir))
+        .hasMessage(dir + ": model_index.json is not a JSON object");
   }
 
   @Test
   void listsEverythingMissingAtOnce() throws IOException {
-    Files.writeString(dir.resolve("model_index.json"), MODEL_INDEX
-        .replace("\"scheduler\": [\"diffusers\", \"DDIMScheduler\"],", "\"scheduler\": [null, null],"));
+    Files.writeString(
+        dir.resolve("model_index.json"),
+        MODEL_INDEX.replace(
+            "\"scheduler\": [\"diffusers\", \"DDIMScheduler\"],", "\"scheduler\": [null, null],"));
     touch("unet/diffusion_pytorch_model.safetensors"); // no config.json
     touch("vae/config.json");
     touch("vae/diffusion_pytorch_model.bin"); // pickled only
     touch("tokenizer/vocab.json"); // no merges.txt
     assertThatThrownBy(() -> DiffusersModelLayout.open(dir))
         .isInstanceOf(InvalidModelFolderException.class)
-        .hasMessage(dir + ": is not a complete diffusers model:\n"
-            + "  unet/config.json is missing\n"
-            + "  vae/ has no diffusion_pytorch_model.safetensors or diffusion_pytorch_model.safetensors.index.json"
-            + " (only pickled weights [diffusion_pytorch_model.bin], which are not loaded because unpickling runs"
-            + " code; convert them to safetensors)\n"
-            + "  text_encoder/ is missing (model_index.json declares transformers.CLIPTextModel)\n"
-            + "  tokenizer/merges.txt is missing\n"
-            + "  model_index.json declares 'scheduler' as absent");
+        .hasMessage(
+            dir
+                + ": is not a complete diffusers model:\n"
+                + "  unet/config.json is missing\n"
+                + "  vae/ has no diffusion_pytorch_model.safetensors or diffusion_pytorch_model.safetensors.index.json"
+                + " (only pickled weights [diffusion_pytorch_model.bin], which are not loaded because unpickling runs"
+                + " code; convert them to safetensors)\n"
+                + "  text_encoder/ is missing (model_index.json declares transformers.CLIPTextModel)\n"
+                + "  tokenizer/merges.txt is missing\n"
+                + "  model_index.json declares 'scheduler' as absent");
   }
 
   @Test
   void onlyTheRequiredComponentsMustBeComplete() throws IOException {
     completeModel();
-    Files.writeString(dir.resolve("model_index.json"), MODEL_INDEX
-        .replace("\"safety_checker\": [null, null]", "\"safety_checker\": [\"stable_diffusion\", \"StableDiffusionSafetyChecker\"]"));
+    Files.writeString(
+        dir.resolve("model_index.json"),
+        MODEL_INDEX.replace(
+            "\"safety_checker\": [null, null]",
+            "\"safety_checker\": [\"stable_diffusion\", \"StableDiffusionSafetyChecker\"]"));
     DiffusersModelLayout model = DiffusersModelLayout.open(dir);
     assertThat(model.components()).doesNotContainKey("safety_checker");
     assertThatThrownBy(() -> model.component("safety_checker"))
         .hasMessage(dir + ": has no 'safety_checker' component");
 
     assertThatThrownBy(() -> DiffusersModelLayout.open(dir, null, List.of("unet", "controlnet")))
-        .hasMessage(dir + ": is not a complete diffusers model:\n  model_index.json declares no 'controlnet' component");
+        .hasMessage(
+            dir
+                + ": is not a complete diffusers model:\n  model_index.json declares no 'controlnet' component");
   }
 }

@@ -23,8 +23,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The models diffusers itself saved (tools/parity/make_fixtures.py): the layout is found, every
  * tensor of every component reads, and our writer reproduces diffusers' weight files byte for byte.
  */
-@EnabledIf(value = "fixturesPresent",
-    disabledReason = "needs the parity fixtures under trainer/src/test/resources/parity (branch parity)")
+@EnabledIf(
+    value = "fixturesPresent",
+    disabledReason =
+        "needs the parity fixtures under trainer/src/test/resources/parity (branch parity)")
 class ParityModelFolderTest {
   @TempDir Path dir;
 
@@ -43,10 +45,12 @@ class ParityModelFolderTest {
     DiffusersModelLayout layout = DiffusersModelLayout.open(model(name));
     assertThat(layout.pipelineClass()).isEqualTo("StableDiffusionPipeline");
     assertThat(layout.unet().className()).isEqualTo("UNet2DConditionModel");
-    assertThat(layout.textEncoder().weights().getFileName().toString()).isEqualTo("model.safetensors");
+    assertThat(layout.textEncoder().weights().getFileName().toString())
+        .isEqualTo("model.safetensors");
 
     try (NDManager manager = NDManager.newBaseManager()) {
-      for (Component component : new Component[] {layout.unet(), layout.vae(), layout.textEncoder()}) {
+      for (Component component :
+          new Component[] {layout.unet(), layout.vae(), layout.textEncoder()}) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         Map<String, String> metadata;
         try (SafetensorsReader reader = SafetensorsReader.open(component.weights())) {
@@ -66,7 +70,8 @@ class ParityModelFolderTest {
         }
         Path rewritten = dir.resolve(name + "-" + component.name() + ".safetensors");
         SafetensorsWriter.write(rewritten, tensors, metadata.isEmpty() ? null : metadata);
-        assertThat(Files.readAllBytes(rewritten)).as(component.name())
+        assertThat(Files.readAllBytes(rewritten))
+            .as(component.name())
             .isEqualTo(Files.readAllBytes(component.weights()));
       }
     }

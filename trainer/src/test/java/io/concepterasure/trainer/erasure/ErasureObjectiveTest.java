@@ -36,9 +36,14 @@ class ErasureObjectiveTest {
     }
     IterationRandom embeddings = new IterationRandom(5, 0);
     Shape text = new Shape(1, 5, TinyCrossAttentionDenoiser.TEXT_DIM);
-    concept = new ConceptEmbeddings("circle", "square",
-        embeddings.normal(manager, text), embeddings.normal(manager, text), embeddings.normal(manager, text),
-        List.of(embeddings.normal(manager, text), embeddings.normal(manager, text)));
+    concept =
+        new ConceptEmbeddings(
+            "circle",
+            "square",
+            embeddings.normal(manager, text),
+            embeddings.normal(manager, text),
+            embeddings.normal(manager, text),
+            List.of(embeddings.normal(manager, text), embeddings.normal(manager, text)));
     xt = embeddings.normal(manager, new Shape(1, 4, 4, 4));
     t = NoisePredictor.timestep(manager, 501, 1);
   }
@@ -72,8 +77,10 @@ class ErasureObjectiveTest {
   @ParameterizedTest
   @ValueSource(floats = {0f, 1f, 2.5f})
   void allButOneGuideTermIsTheFormulaAndEtaScalesItsTarget(float eta) {
-    Map<String, Double> loss = new AllButOneObjective(eta, 0.7f, 0f)
-        .loss(phi, theta.withoutGradient(), xt, t, concept).values();
+    Map<String, Double> loss =
+        new AllButOneObjective(eta, 0.7f, 0f)
+            .loss(phi, theta.withoutGradient(), xt, t, concept)
+            .values();
 
     float[] phiGuidance = minus(eps(phi, concept.erase()), eps(phi, concept.empty()));
     float[] thetaGuidance = minus(eps(theta, concept.alternative()), eps(theta, concept.empty()));
@@ -88,27 +95,32 @@ class ErasureObjectiveTest {
 
   @Test
   void etaChangesTheGuideTerm() {
-    double atOne = new AllButOneObjective(1f, 1f, 0f).loss(phi, theta, xt, t, concept).values().get("guide");
-    double atTwo = new AllButOneObjective(2f, 1f, 0f).loss(phi, theta, xt, t, concept).values().get("guide");
+    double atOne =
+        new AllButOneObjective(1f, 1f, 0f).loss(phi, theta, xt, t, concept).values().get("guide");
+    double atTwo =
+        new AllButOneObjective(2f, 1f, 0f).loss(phi, theta, xt, t, concept).values().get("guide");
     assertThat(atTwo).isNotCloseTo(atOne, within(1e-4 * atOne));
   }
 
   @Test
   void withLambdaZeroTheUncondTermHasNoEffect() {
-    Map<String, Double> loss = new AllButOneObjective(1f, 0f, 0f).loss(phi, theta, xt, t, concept).values();
+    Map<String, Double> loss =
+        new AllButOneObjective(1f, 0f, 0f).loss(phi, theta, xt, t, concept).values();
     assertThat(loss.get("uncond")).as("the term exists and is non-zero").isGreaterThan(1e-5);
     assertThat(loss.get("loss")).isEqualTo(loss.get("guide"));
   }
 
   @Test
   void preservationTermIsTheSumOverPromptsWeightedByMu() {
-    Map<String, Double> loss = new AllButOneObjective(1f, 1f, 0.3f).loss(phi, theta, xt, t, concept).values();
+    Map<String, Double> loss =
+        new AllButOneObjective(1f, 1f, 0.3f).loss(phi, theta, xt, t, concept).values();
     double keep = 0;
     for (NDArray p : concept.preserve()) {
       keep += meanSquare(eps(phi, p), eps(theta, p), 1);
     }
     assertThat(loss.get("keep")).isCloseTo(keep, within(1e-6));
-    assertThat(loss.get("loss")).isCloseTo(loss.get("guide") + loss.get("uncond") + 0.3 * keep, within(1e-5));
+    assertThat(loss.get("loss"))
+        .isCloseTo(loss.get("guide") + loss.get("uncond") + 0.3 * keep, within(1e-5));
   }
 
   @Test
@@ -140,9 +152,16 @@ class ErasureObjectiveTest {
   @Test
   void allButOneIsExactlyZeroWhenPhiAlreadyPredictsTheAlternative() {
     // φ = θ and c_e = c_a: the erased model already draws the alternative, nothing to learn.
-    ConceptEmbeddings same = new ConceptEmbeddings("square", "square", concept.alternative(), concept.alternative(),
-        concept.empty(), List.of());
-    Map<String, Double> loss = new AllButOneObjective(1f, 1f, 0f).loss(theta, theta, xt, t, same).values();
+    ConceptEmbeddings same =
+        new ConceptEmbeddings(
+            "square",
+            "square",
+            concept.alternative(),
+            concept.alternative(),
+            concept.empty(),
+            List.of());
+    Map<String, Double> loss =
+        new AllButOneObjective(1f, 1f, 0f).loss(theta, theta, xt, t, same).values();
     assertThat(loss.get("loss")).isCloseTo(0.0, within(1e-10));
   }
 }

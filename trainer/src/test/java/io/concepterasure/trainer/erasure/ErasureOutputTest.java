@@ -17,7 +17,8 @@ class ErasureOutputTest {
     Path staging = output.freshStaging();
     Files.createDirectories(staging.resolve("unet"));
     Files.writeString(staging.resolve("unet/config.json"), "{}");
-    Files.writeString(staging.resolve("model_index.json"), "{\"_class_name\": \"StableDiffusionPipeline\"}");
+    Files.writeString(
+        staging.resolve("model_index.json"), "{\"_class_name\": \"StableDiffusionPipeline\"}");
     Files.createDirectories(output.stateFolder());
     Files.writeString(output.stateFolder().resolve("state.bin"), "state");
 
@@ -26,7 +27,8 @@ class ErasureOutputTest {
     Map<String, String> hashes = ErasureOutput.sha256Tree(staging);
     assertThat(hashes).containsOnlyKeys("model_index.json", "unet/config.json");
     assertThat(hashes.get("unet/config.json"))
-        .isEqualTo("44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"); // sha256("{}")
+        .isEqualTo(
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"); // sha256("{}")
 
     output.commit(Map.of("outputFiles", hashes));
     assertThat(output.finishedRecord()).containsEntry("outputFiles", hashes);

@@ -1,12 +1,12 @@
 package io.concepterasure.trainer.erasure;
 
-import org.assertj.core.groups.Tuple;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +21,10 @@ class ErasureRequestTest {
 
   @Test
   void readsEveryFieldOfTheSpecFromYaml() throws Exception {
-    ErasureRequest request = read("r.yaml", """
+    ErasureRequest request =
+        read(
+                "r.yaml",
+                """
         model:
           uri: /models/toy-shapes
         concepts:
@@ -45,9 +48,12 @@ class ErasureRequestTest {
         evaluation:
           prompts: [a blue triangle]
           seeds: [3, 4]
-        """).withDefaults().validate();
+        """)
+            .withDefaults()
+            .validate();
     assertThat(request.model.uri).isEqualTo("/models/toy-shapes");
-    assertThat(request.concepts).extracting(c -> c.erase, c -> c.alternative)
+    assertThat(request.concepts)
+        .extracting(c -> c.erase, c -> c.alternative)
         .containsExactly(Tuple.tuple("circle", "square"), Tuple.tuple("cross", null));
     ErasureRequest.Method m = request.method;
     assertThat(m.name).isEqualTo("esd");
@@ -68,9 +74,14 @@ class ErasureRequestTest {
 
   @Test
   void jsonWorksAndMissingMethodFieldsTakeMethodMdDefaults() throws Exception {
-    ErasureRequest request = read("r.json", """
+    ErasureRequest request =
+        read(
+                "r.json",
+                """
         {"model": {"uri": "/m"}, "concepts": [{"erase": "pig", "alternative": "cow"}], "output": {"uri": "/o"}}
-        """).withDefaults().validate();
+        """)
+            .withDefaults()
+            .validate();
     ErasureRequest.Method m = request.method;
     assertThat(m.name).isEqualTo("allButOne");
     assertThat(m.iterations).isEqualTo(400);
@@ -86,9 +97,13 @@ class ErasureRequestTest {
 
   @Test
   void canonicalJsonRoundTrips() throws Exception {
-    ErasureRequest request = read("r.json", """
+    ErasureRequest request =
+        read(
+                "r.json",
+                """
         {"model": {"uri": "/m"}, "concepts": [{"erase": "pig"}], "output": {"uri": "/o"}, "method": {"lambda": 0}}
-        """).withDefaults();
+        """)
+            .withDefaults();
     Path again = dir.resolve("again.json");
     Files.writeString(again, request.toJson());
     assertThat(ErasureRequest.read(again).toJson()).isEqualTo(request.toJson());
@@ -97,7 +112,10 @@ class ErasureRequestTest {
 
   @Test
   void everyProblemIsNamedInOneMessage() throws Exception {
-    ErasureRequest request = read("r.yaml", """
+    ErasureRequest request =
+        read(
+                "r.yaml",
+                """
         model: {uri: ""}
         concepts:
           - erase: "  "
@@ -105,14 +123,17 @@ class ErasureRequestTest {
             alternative: pig
         method: {name: magic, parameters: attention, iterations: 0, learningRate: -1, eta: -2}
         output: {uri: /o}
-        """).withDefaults();
+        """)
+            .withDefaults();
     assertThatThrownBy(request::validate)
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("model.uri is required")
         .hasMessageContaining("concepts[0].erase must not be empty")
         .hasMessageContaining("concepts[1].alternative must differ from concepts[1].erase ('pig')")
-        .hasMessageContaining("method.name: unknown method 'magic'; expected one of allButOne, esd, conceptAblation")
-        .hasMessageContaining("method.parameters: unknown parameter set 'attention'; expected one of crossAttention")
+        .hasMessageContaining(
+            "method.name: unknown method 'magic'; expected one of allButOne, esd, conceptAblation")
+        .hasMessageContaining(
+            "method.parameters: unknown parameter set 'attention'; expected one of crossAttention")
         .hasMessageContaining("method.iterations must be > 0 but was 0")
         .hasMessageContaining("method.learningRate must be in (0, 1] but was -1.0")
         .hasMessageContaining("method.eta must be a finite number >= 0 but was -2.0");
@@ -120,18 +141,23 @@ class ErasureRequestTest {
 
   @Test
   void noConceptsIsInvalid() throws Exception {
-    ErasureRequest request = read("r.yaml", "model: {uri: /m}\noutput: {uri: /o}\nconcepts: []\n").withDefaults();
-    assertThatThrownBy(request::validate).hasMessageContaining("concepts must name at least one concept to erase");
+    ErasureRequest request =
+        read("r.yaml", "model: {uri: /m}\noutput: {uri: /o}\nconcepts: []\n").withDefaults();
+    assertThatThrownBy(request::validate)
+        .hasMessageContaining("concepts must name at least one concept to erase");
   }
 
   @Test
   void unknownFieldsAndBrokenFilesAreInvalidInput() throws Exception {
     assertThatThrownBy(() -> read("r.yaml", "model: {uri: /m}\nmetod: {name: esd}\n"))
-        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("unknown field 'metod'");
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("unknown field 'metod'");
     assertThatThrownBy(() -> read("r.yaml", "method: {iterations: many}\n"))
-        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("is not a valid request");
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("is not a valid request");
     assertThatThrownBy(() -> ErasureRequest.read(dir.resolve("missing.yaml")))
-        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("does not exist");
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("does not exist");
   }
 
   @Test

@@ -1,7 +1,5 @@
 package io.concepterasure.trainer.erasure;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +7,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Parameter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,9 +32,17 @@ class ErasureTrainerTest {
     IterationRandom random = new IterationRandom(11, 0);
     Shape text = new Shape(1, 3, TinyCrossAttentionDenoiser.TEXT_DIM);
     NDArray empty = random.normal(manager, text);
-    concepts = List.of(
-        new ConceptEmbeddings("circle", "square", random.normal(manager, text), random.normal(manager, text), empty, List.of()),
-        new ConceptEmbeddings("cross", "", random.normal(manager, text), empty, empty, List.of()));
+    concepts =
+        List.of(
+            new ConceptEmbeddings(
+                "circle",
+                "square",
+                random.normal(manager, text),
+                random.normal(manager, text),
+                empty,
+                List.of()),
+            new ConceptEmbeddings(
+                "cross", "", random.normal(manager, text), empty, empty, List.of()));
   }
 
   @AfterEach
@@ -42,9 +50,19 @@ class ErasureTrainerTest {
     manager.close();
   }
 
-  private ErasureTrainer trainer(TinyCrossAttentionDenoiser phi, TinyCrossAttentionDenoiser theta,
-      ErasureObjective objective, TrainableParameterSet set, int iterations) {
-    return new ErasureTrainer(phi, theta, objective, set, new XtSampler(XtSamplerTest.stableDiffusionDdim(), 5, 3f), concepts,
+  private ErasureTrainer trainer(
+      TinyCrossAttentionDenoiser phi,
+      TinyCrossAttentionDenoiser theta,
+      ErasureObjective objective,
+      TrainableParameterSet set,
+      int iterations) {
+    return new ErasureTrainer(
+        phi,
+        theta,
+        objective,
+        set,
+        new XtSampler(XtSamplerTest.stableDiffusionDdim(), 5, 3f),
+        concepts,
         new ErasureTrainer.Settings(iterations, 42, 1e-2f, LATENT));
   }
 
@@ -63,23 +81,32 @@ class ErasureTrainerTest {
     Map<String, float[]> phiBefore = values(phi);
     List<String> withGradient = new ArrayList<>();
     try (ErasureTrainer trainer = trainer(phi, theta, new AllButOneObjective(1f, 1f, 0f), set, 3)) {
-      trainer.train((iteration, losses, t) -> phi.namedParameters().forEach((name, p) -> {
-        if (iteration == 0 && p.array().hasGradient()) {
-          withGradient.add(name);
-        }
-      }));
+      trainer.train(
+          (iteration, losses, t) ->
+              phi.namedParameters()
+                  .forEach(
+                      (name, p) -> {
+                        if (iteration == 0 && p.array().hasGradient()) {
+                          withGradient.add(name);
+                        }
+                      }));
     }
     Map<String, float[]> phiAfter = values(phi);
     List<String> expected = phi.namedParameters().keySet().stream().filter(set::includes).toList();
     assertThat(withGradient).containsExactlyElementsOf(expected);
-    phiBefore.forEach((name, before) -> {
-      if (set.includes(name)) {
-        assertThat(phiAfter.get(name)).as(name + " is trained").isNotEqualTo(before);
-      } else {
-        assertThat(phiAfter.get(name)).as(name + " is outside " + set.specName()).isEqualTo(before);
-      }
-    });
-    values(theta).forEach((name, after) -> assertThat(after).as("θ " + name).isEqualTo(thetaBefore.get(name)));
+    phiBefore.forEach(
+        (name, before) -> {
+          if (set.includes(name)) {
+            assertThat(phiAfter.get(name)).as(name + " is trained").isNotEqualTo(before);
+          } else {
+            assertThat(phiAfter.get(name))
+                .as(name + " is outside " + set.specName())
+                .isEqualTo(before);
+          }
+        });
+    values(theta)
+        .forEach(
+            (name, after) -> assertThat(after).as("θ " + name).isEqualTo(thetaBefore.get(name)));
   }
 
   @Test
@@ -87,15 +114,23 @@ class ErasureTrainerTest {
     Map<String, Parameter> params = new TinyCrossAttentionDenoiser(manager, 1).namedParameters();
     assertThat(TrainableParameterSet.CROSS_ATTENTION_KV.select(params).keySet())
         .containsExactly("transformer.attn2.to_k.weight", "transformer.attn2.to_v.weight");
-    assertThat(TrainableParameterSet.CROSS_ATTENTION.select(params).keySet()).containsExactly(
-        "transformer.attn2.to_q.weight", "transformer.attn2.to_k.weight", "transformer.attn2.to_v.weight",
-        "transformer.attn2.to_out.0.weight", "transformer.attn2.to_out.0.bias");
+    assertThat(TrainableParameterSet.CROSS_ATTENTION.select(params).keySet())
+        .containsExactly(
+            "transformer.attn2.to_q.weight",
+            "transformer.attn2.to_k.weight",
+            "transformer.attn2.to_v.weight",
+            "transformer.attn2.to_out.0.weight",
+            "transformer.attn2.to_out.0.bias");
     assertThat(TrainableParameterSet.NON_CROSS_ATTENTION.select(params)).hasSize(params.size() - 5);
     assertThat(TrainableParameterSet.ALL.select(params)).hasSize(params.size());
-    assertThatThrownBy(() -> TrainableParameterSet.CROSS_ATTENTION.select(Map.of("conv_in.weight", params.get("conv_in.weight"))))
+    assertThatThrownBy(
+            () ->
+                TrainableParameterSet.CROSS_ATTENTION.select(
+                    Map.of("conv_in.weight", params.get("conv_in.weight"))))
         .hasMessageContaining("crossAttention selects no parameter");
     assertThatThrownBy(() -> TrainableParameterSet.fromSpecName("attention"))
-        .hasMessage("unknown parameter set 'attention'; expected one of crossAttention, crossAttentionKV, nonCrossAttention, all");
+        .hasMessage(
+            "unknown parameter set 'attention'; expected one of crossAttention, crossAttentionKV, nonCrossAttention, all");
   }
 
   @Test
@@ -104,13 +139,21 @@ class ErasureTrainerTest {
     TinyCrossAttentionDenoiser theta = new TinyCrossAttentionDenoiser(manager, 7);
     TinyCrossAttentionDenoiser phi = new TinyCrossAttentionDenoiser(manager, 7);
     List<Double> losses = new ArrayList<>();
-    try (ErasureTrainer trainer = new ErasureTrainer(phi, theta, new AllButOneObjective(1f, 1f, 0f),
-        TrainableParameterSet.CROSS_ATTENTION, new XtSampler(XtSamplerTest.stableDiffusionDdim(), 1, 3f), concepts.subList(0, 1),
-        new ErasureTrainer.Settings(60, 42, 1e-2f, LATENT))) {
+    try (ErasureTrainer trainer =
+        new ErasureTrainer(
+            phi,
+            theta,
+            new AllButOneObjective(1f, 1f, 0f),
+            TrainableParameterSet.CROSS_ATTENTION,
+            new XtSampler(XtSamplerTest.stableDiffusionDdim(), 1, 3f),
+            concepts.subList(0, 1),
+            new ErasureTrainer.Settings(60, 42, 1e-2f, LATENT))) {
       trainer.train((iteration, l, t) -> losses.add(l.get("loss")));
     }
-    double first = losses.subList(0, 5).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-    double last = losses.subList(55, 60).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    double first =
+        losses.subList(0, 5).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    double last =
+        losses.subList(55, 60).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     assertThat(last).isLessThan(first * 0.5);
   }
 
@@ -118,81 +161,125 @@ class ErasureTrainerTest {
   void conceptsAreTakenInTurn() {
     List<String> seen = new ArrayList<>();
     AllButOneObjective inner = new AllButOneObjective(1f, 1f, 0f);
-    ErasureObjective recording = new ErasureObjective() {
-      @Override
-      public NDArray trajectoryCondition(ConceptEmbeddings concept) {
-        return inner.trajectoryCondition(concept);
-      }
+    ErasureObjective recording =
+        new ErasureObjective() {
+          @Override
+          public NDArray trajectoryCondition(ConceptEmbeddings concept) {
+            return inner.trajectoryCondition(concept);
+          }
 
-      @Override
-      public ErasureLoss loss(NoisePredictor phi, NoisePredictor theta, NDArray xt, NDArray t, ConceptEmbeddings c) {
-        seen.add(c.erasePrompt());
-        return inner.loss(phi, theta, xt, t, c);
-      }
-    };
-    try (ErasureTrainer trainer = trainer(new TinyCrossAttentionDenoiser(manager, 7),
-        new TinyCrossAttentionDenoiser(manager, 7), recording, TrainableParameterSet.CROSS_ATTENTION, 5)) {
+          @Override
+          public ErasureLoss loss(
+              NoisePredictor phi,
+              NoisePredictor theta,
+              NDArray xt,
+              NDArray t,
+              ConceptEmbeddings c) {
+            seen.add(c.erasePrompt());
+            return inner.loss(phi, theta, xt, t, c);
+          }
+        };
+    try (ErasureTrainer trainer =
+        trainer(
+            new TinyCrossAttentionDenoiser(manager, 7),
+            new TinyCrossAttentionDenoiser(manager, 7),
+            recording,
+            TrainableParameterSet.CROSS_ATTENTION,
+            5)) {
       trainer.train((i, l, t) -> {});
     }
     assertThat(seen).containsExactly("circle", "cross", "circle", "cross", "circle");
   }
 
   @Test
-  void aRunKilledAndResumedEndsWithTheWeightsOfAnUninterruptedRun(@TempDir Path dir) throws Exception {
+  void aRunKilledAndResumedEndsWithTheWeightsOfAnUninterruptedRun(@TempDir Path dir)
+      throws Exception {
     int iterations = 7;
     TinyCrossAttentionDenoiser uninterrupted = new TinyCrossAttentionDenoiser(manager, 7);
-    try (ErasureTrainer trainer = trainer(uninterrupted, new TinyCrossAttentionDenoiser(manager, 7),
-        new AllButOneObjective(1f, 1f, 0f), TrainableParameterSet.ALL, iterations)) {
+    try (ErasureTrainer trainer =
+        trainer(
+            uninterrupted,
+            new TinyCrossAttentionDenoiser(manager, 7),
+            new AllButOneObjective(1f, 1f, 0f),
+            TrainableParameterSet.ALL,
+            iterations)) {
       trainer.train((i, l, t) -> {});
     }
 
     Path stateFile = dir.resolve("state.safetensors");
     TinyCrossAttentionDenoiser killed = new TinyCrossAttentionDenoiser(manager, 7);
-    try (ErasureTrainer trainer = trainer(killed, new TinyCrossAttentionDenoiser(manager, 7),
-        new AllButOneObjective(1f, 1f, 0f), TrainableParameterSet.ALL, iterations)) {
-      assertThatThrownBy(() -> trainer.train((i, l, t) -> {
-        if (i == 2) {
-          try (NDManager owner = manager.newSubManager()) {
-            TrainingStateFile.write(stateFile, t.state(owner));
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-        if (i == 4) {
-          throw new IllegalStateException("killed");
-        }
-      })).hasMessage("killed");
+    try (ErasureTrainer trainer =
+        trainer(
+            killed,
+            new TinyCrossAttentionDenoiser(manager, 7),
+            new AllButOneObjective(1f, 1f, 0f),
+            TrainableParameterSet.ALL,
+            iterations)) {
+      assertThatThrownBy(
+              () ->
+                  trainer.train(
+                      (i, l, t) -> {
+                        if (i == 2) {
+                          try (NDManager owner = manager.newSubManager()) {
+                            TrainingStateFile.write(stateFile, t.state(owner));
+                          } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                          }
+                        }
+                        if (i == 4) {
+                          throw new IllegalStateException("killed");
+                        }
+                      }))
+          .hasMessage("killed");
     }
 
     TinyCrossAttentionDenoiser resumed = new TinyCrossAttentionDenoiser(manager, 7);
     List<Integer> ran = new ArrayList<>();
-    try (ErasureTrainer trainer = trainer(resumed, new TinyCrossAttentionDenoiser(manager, 7),
-        new AllButOneObjective(1f, 1f, 0f), TrainableParameterSet.ALL, iterations)) {
+    try (ErasureTrainer trainer =
+        trainer(
+            resumed,
+            new TinyCrossAttentionDenoiser(manager, 7),
+            new AllButOneObjective(1f, 1f, 0f),
+            TrainableParameterSet.ALL,
+            iterations)) {
       trainer.restore(TrainingStateFile.read(stateFile, manager));
       trainer.train((i, l, t) -> ran.add(i));
     }
     assertThat(ran).containsExactly(3, 4, 5, 6);
     Map<String, float[]> expected = values(uninterrupted);
     Map<String, float[]> before = values(new TinyCrossAttentionDenoiser(manager, 7));
-    values(resumed).forEach((name, actual) -> {
-      float[] want = expected.get(name);
-      for (int i = 0; i < want.length; i++) {
-        assertThat(Math.abs(actual[i] - want[i])).as(name + "[" + i + "]").isLessThanOrEqualTo(1e-6f);
-      }
-      assertThat(actual).as(name + " was trained").isNotEqualTo(before.get(name));
-    });
+    values(resumed)
+        .forEach(
+            (name, actual) -> {
+              float[] want = expected.get(name);
+              for (int i = 0; i < want.length; i++) {
+                assertThat(Math.abs(actual[i] - want[i]))
+                    .as(name + "[" + i + "]")
+                    .isLessThanOrEqualTo(1e-6f);
+              }
+              assertThat(actual).as(name + " was trained").isNotEqualTo(before.get(name));
+            });
   }
 
   @Test
   void aNonFiniteLossStopsAndNamesTheIteration() {
     TinyCrossAttentionDenoiser phi = new TinyCrossAttentionDenoiser(manager, 7);
-    try (ErasureTrainer trainer = trainer(phi, new TinyCrossAttentionDenoiser(manager, 7),
-        new AllButOneObjective(1f, 1f, 0f), TrainableParameterSet.CROSS_ATTENTION, 10)) {
-      assertThatThrownBy(() -> trainer.train((i, l, t) -> {
-        if (i == 1) {
-          phi.namedParameters().get("conv_out.bias").array().muli(Float.NaN);
-        }
-      })).isInstanceOf(NonFiniteLossException.class)
+    try (ErasureTrainer trainer =
+        trainer(
+            phi,
+            new TinyCrossAttentionDenoiser(manager, 7),
+            new AllButOneObjective(1f, 1f, 0f),
+            TrainableParameterSet.CROSS_ATTENTION,
+            10)) {
+      assertThatThrownBy(
+              () ->
+                  trainer.train(
+                      (i, l, t) -> {
+                        if (i == 1) {
+                          phi.namedParameters().get("conv_out.bias").array().muli(Float.NaN);
+                        }
+                      }))
+          .isInstanceOf(NonFiniteLossException.class)
           .hasMessageStartingWith("loss is not finite at iteration 2")
           .satisfies(e -> assertThat(((NonFiniteLossException) e).iteration()).isEqualTo(2));
     }

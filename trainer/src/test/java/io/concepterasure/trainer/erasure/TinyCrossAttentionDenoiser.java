@@ -1,10 +1,10 @@
 package io.concepterasure.trainer.erasure;
 
-import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.Activation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import io.concepterasure.trainer.nn.Module;
@@ -16,8 +16,8 @@ import java.util.Random;
 /**
  * A small real conditional denoiser for the erasure tests: conv in, a timestep embedding,
  * self-attention (attn1), cross-attention on the text (attn2), conv out. Parameters are named like
- * diffusers' so the trainable sets select here what they select in a UNet. Two instances built
- * with the same seed hold the same weights (θ and φ).
+ * diffusers' so the trainable sets select here what they select in a UNet. Two instances built with
+ * the same seed hold the same weights (θ and φ).
  */
 final class TinyCrossAttentionDenoiser extends Module implements TrainableNoisePredictor {
   static final int CHANNELS = 4;
@@ -33,7 +33,9 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
   TinyCrossAttentionDenoiser(NDManager manager, long seed) {
     Random random = new Random(seed);
     convIn = child("conv_in", new Conv(manager, random, CHANNELS, WIDTH));
-    timeLinear = child("time_embedding", new Holder()).child2("linear_1", new Dense(manager, random, WIDTH, WIDTH));
+    timeLinear =
+        child("time_embedding", new Holder())
+            .child2("linear_1", new Dense(manager, random, WIDTH, WIDTH));
     Holder block = child("transformer", new Holder());
     attn1 = block.child2("attn1", new Attention(manager, random, WIDTH));
     attn2 = block.child2("attn2", new Attention(manager, random, TEXT_DIM));
@@ -46,8 +48,11 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
     long h = sample.getShape().get(2);
     long w = sample.getShape().get(3);
     NDArray x = convIn.forward(sample);
-    NDArray freqs = Tensors.mul(timestep.getManager().arange(WIDTH / 2).toType(DataType.FLOAT32, false),
-        (float) (-Math.log(10000) / (WIDTH / 2))).exp();
+    NDArray freqs =
+        Tensors.mul(
+                timestep.getManager().arange(WIDTH / 2).toType(DataType.FLOAT32, false),
+                (float) (-Math.log(10000) / (WIDTH / 2)))
+            .exp();
     NDArray angles = timestep.reshape(b, 1).mul(freqs.reshape(1, WIDTH / 2));
     NDArray temb = timeLinear.forward(silu(angles.sin().concat(angles.cos(), 1)));
     x = x.add(temb.reshape(b, WIDTH, 1, 1));
@@ -101,12 +106,15 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
     final Parameter bias;
 
     Conv(NDManager manager, Random random, int in, int out) {
-      weight = parameter("weight", init(manager, random, new Shape(out, in, 3, 3), 1.0 / Math.sqrt(in * 9)));
+      weight =
+          parameter(
+              "weight", init(manager, random, new Shape(out, in, 3, 3), 1.0 / Math.sqrt(in * 9)));
       bias = parameter("bias", init(manager, random, new Shape(out), 0.1));
     }
 
     NDArray forward(NDArray x) {
-      return Conv2d.conv2d(x, weight.array(), bias.array(), new Shape(1, 1), new Shape(1, 1), new Shape(1, 1))
+      return Conv2d.conv2d(
+              x, weight.array(), bias.array(), new Shape(1, 1), new Shape(1, 1), new Shape(1, 1))
           .singletonOrThrow();
     }
   }
@@ -119,17 +127,32 @@ final class TinyCrossAttentionDenoiser extends Module implements TrainableNoiseP
     final Dense toOut;
 
     Attention(NDManager manager, Random random, int contextDim) {
-      toQ = child("to_q", new Holder()).parameterOf("weight", init(manager, random, new Shape(WIDTH, WIDTH), 1.0 / Math.sqrt(WIDTH)));
-      toK = child("to_k", new Holder()).parameterOf("weight", init(manager, random, new Shape(WIDTH, contextDim), 1.0 / Math.sqrt(contextDim)));
-      toV = child("to_v", new Holder()).parameterOf("weight", init(manager, random, new Shape(WIDTH, contextDim), 1.0 / Math.sqrt(contextDim)));
-      toOut = child("to_out", new ModuleList<Dense>()).add(new Dense(manager, random, WIDTH, WIDTH));
+      toQ =
+          child("to_q", new Holder())
+              .parameterOf(
+                  "weight", init(manager, random, new Shape(WIDTH, WIDTH), 1.0 / Math.sqrt(WIDTH)));
+      toK =
+          child("to_k", new Holder())
+              .parameterOf(
+                  "weight",
+                  init(manager, random, new Shape(WIDTH, contextDim), 1.0 / Math.sqrt(contextDim)));
+      toV =
+          child("to_v", new Holder())
+              .parameterOf(
+                  "weight",
+                  init(manager, random, new Shape(WIDTH, contextDim), 1.0 / Math.sqrt(contextDim)));
+      toOut =
+          child("to_out", new ModuleList<Dense>()).add(new Dense(manager, random, WIDTH, WIDTH));
     }
 
     NDArray forward(NDArray tokens, NDArray context) {
       NDArray q = Linear.linear(tokens, toQ.array()).singletonOrThrow();
       NDArray k = Linear.linear(context, toK.array()).singletonOrThrow();
       NDArray v = Linear.linear(context, toV.array()).singletonOrThrow();
-      NDArray weights = q.matMul(k.transpose(0, 2, 1)).div(Tensors.scalar(q.getManager(), (float) Math.sqrt(WIDTH))).softmax(-1);
+      NDArray weights =
+          q.matMul(k.transpose(0, 2, 1))
+              .div(Tensors.scalar(q.getManager(), (float) Math.sqrt(WIDTH)))
+              .softmax(-1);
       return toOut.forward(weights.matMul(v));
     }
   }

@@ -17,10 +17,24 @@ import org.junit.jupiter.api.Test;
 
 class XtSamplerTest {
   private NDManager manager;
+
   // Stable Diffusion's scheduler_config.json (clip_sample false).
   static DdimScheduler stableDiffusionDdim() {
-    return new DdimScheduler(new DdimSchedulerConfig(1000, 0.00085, 0.012, "scaled_linear", null, false, false, 1,
-        "epsilon", false, null, "leading", false));
+    return new DdimScheduler(
+        new DdimSchedulerConfig(
+            1000,
+            0.00085,
+            0.012,
+            "scaled_linear",
+            null,
+            false,
+            false,
+            1,
+            "epsilon",
+            false,
+            null,
+            "leading",
+            false));
   }
 
   private final DdimScheduler ddim = stableDiffusionDdim();
@@ -38,9 +52,16 @@ class XtSamplerTest {
   @Test
   void zeroStepsGiveNoiseAtTheFirstTimestep() {
     NDArray xT = new IterationRandom(1, 0).normal(manager, new Shape(1, 4, 2, 2));
-    XtSampler.Xt xt = new XtSampler(ddim, 50, 3f).sample((x, t, c) -> {
-      throw new AssertionError("no model call for k = 0");
-    }, xT, 0, manager.ones(new Shape(1, 2, 3)), manager.zeros(new Shape(1, 2, 3)));
+    XtSampler.Xt xt =
+        new XtSampler(ddim, 50, 3f)
+            .sample(
+                (x, t, c) -> {
+                  throw new AssertionError("no model call for k = 0");
+                },
+                xT,
+                0,
+                manager.ones(new Shape(1, 2, 3)),
+                manager.zeros(new Shape(1, 2, 3)));
     assertThat(xt.latents()).isSameAs(xT);
     assertThat(xt.timestep()).isEqualTo(981);
   }
@@ -50,15 +71,18 @@ class XtSamplerTest {
     // The prediction for a batch row is the mean of its context: 0 for ∅, 1 for the condition,
     // so the guided eps is 0 + s (1 - 0) = s at every step.
     List<Float> timestepsSeen = new ArrayList<>();
-    NoisePredictor model = (x, t, c) -> {
-      timestepsSeen.add(t.toFloatArray()[0]);
-      assertThat(x.getShape().get(0)).as("∅ and the condition in one batch").isEqualTo(2);
-      return x.zerosLike().add(c.reshape(2, -1).mean(new int[] {1}).reshape(2, 1, 1, 1));
-    };
+    NoisePredictor model =
+        (x, t, c) -> {
+          timestepsSeen.add(t.toFloatArray()[0]);
+          assertThat(x.getShape().get(0)).as("∅ and the condition in one batch").isEqualTo(2);
+          return x.zerosLike().add(c.reshape(2, -1).mean(new int[] {1}).reshape(2, 1, 1, 1));
+        };
     float s = 3f;
     NDArray xT = new IterationRandom(1, 0).normal(manager, new Shape(1, 4, 2, 2));
-    XtSampler.Xt xt = new XtSampler(ddim, 10, s).sample(model, xT, 3,
-        manager.ones(new Shape(1, 2, 3)), manager.zeros(new Shape(1, 2, 3)));
+    XtSampler.Xt xt =
+        new XtSampler(ddim, 10, s)
+            .sample(
+                model, xT, 3, manager.ones(new Shape(1, 2, 3)), manager.zeros(new Shape(1, 2, 3)));
 
     int[] timesteps = ddim.timesteps();
     float[] alphasCumprod = ddim.alphasCumprod();
@@ -83,6 +107,7 @@ class XtSamplerTest {
   void kOutsideTheScheduleIsRefused() {
     NDArray xT = manager.zeros(new Shape(1, 4, 2, 2));
     assertThatThrownBy(() -> new XtSampler(ddim, 10, 3f).sample((x, t, c) -> x, xT, 10, xT, xT))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[0, 10)");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("[0, 10)");
   }
 }

@@ -7,9 +7,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Checks the conversions against references written independently: binary16 / bfloat16 decoded
- * with double arithmetic from the format's definition, and float-to-half rounding by searching
- * the nearest of all 63,488 finite halves.
+ * Checks the conversions against references written independently: binary16 / bfloat16 decoded with
+ * double arithmetic from the format's definition, and float-to-half rounding by searching the
+ * nearest of all 63,488 finite halves.
  */
 class HalfPrecisionTest {
 
@@ -54,7 +54,8 @@ class HalfPrecisionTest {
     assertThat(HalfPrecision.f16ToFloat((short) 0x0400)).isEqualTo(6.1035156E-5f);
     assertThat(HalfPrecision.f16ToFloat((short) 0x3555)).isEqualTo(0.33325195f);
     assertThat(HalfPrecision.f16ToFloat((short) 0x7c00)).isEqualTo(Float.POSITIVE_INFINITY);
-    assertThat(Float.floatToRawIntBits(HalfPrecision.f16ToFloat((short) 0x8000))).isEqualTo(0x80000000);
+    assertThat(Float.floatToRawIntBits(HalfPrecision.f16ToFloat((short) 0x8000)))
+        .isEqualTo(0x80000000);
     assertThat(HalfPrecision.floatToF16(1.0f)).isEqualTo((short) 0x3c00);
     assertThat(HalfPrecision.floatToF16(65520f)).isEqualTo((short) 0x7c00); // rounds up to infinity
     assertThat(HalfPrecision.floatToF16(65519f)).isEqualTo((short) 0x7bff);
@@ -119,12 +120,14 @@ class HalfPrecisionTest {
       } else {
         int above = -index - 1;
         if (above == count) {
-          // Past the largest half: infinity once at or beyond max + half an ulp (2^15 * (2 - 2^-11)).
+          // Past the largest half: infinity once at or beyond max + half an ulp (2^15 * (2 -
+          // 2^-11)).
           expected = a >= 65520 ? 0x7c00 : count - 1;
         } else {
           double up = values[above] - a;
           double down = a - values[above - 1];
-          expected = up < down ? above : down < up ? above - 1 : (above % 2 == 0 ? above : above - 1);
+          expected =
+              up < down ? above : down < up ? above - 1 : (above % 2 == 0 ? above : above - 1);
         }
       }
       if (f < 0) {

@@ -14,7 +14,8 @@ final class SafetensorsFiles {
   /** A file with the given header text (unpadded) followed by {@code data}. */
   static Path withHeader(Path file, String header, byte[] data) throws IOException {
     byte[] json = header.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer out = ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer out =
+        ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
     out.putLong(json.length).put(json).put(data);
     Files.write(file, out.array());
     return file;

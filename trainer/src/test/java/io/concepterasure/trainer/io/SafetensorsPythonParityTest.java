@@ -12,7 +12,6 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.io.SafetensorsWriter.RawTensor;
-import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -33,12 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Compatibility with Python's {@code safetensors} (and diffusers' loader). The fixture tests run
- * everywhere: {@code parity/safetensors-python.safetensors} was written by
- * {@code tools/parity/safetensors_fixture.py}. The round trip through Python runs only where
- * {@code tools/parity/.venv} exists.
+ * everywhere: {@code parity/safetensors-python.safetensors} was written by {@code
+ * tools/parity/safetensors_fixture.py}. The round trip through Python runs only where {@code
+ * tools/parity/.venv} exists.
  */
 class SafetensorsPythonParityTest {
-  private static final Path REPO = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
+  private static final Path REPO =
+      Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
   private static final Path PYTHON = REPO.resolve("tools/parity/.venv/bin/python");
   private static NDManager manager;
 
@@ -59,7 +59,10 @@ class SafetensorsPythonParityTest {
   }
 
   private static Path fixture() throws URISyntaxException {
-    return Path.of(SafetensorsPythonParityTest.class.getResource("/parity/safetensors-python.safetensors").toURI());
+    return Path.of(
+        SafetensorsPythonParityTest.class
+            .getResource("/parity/safetensors-python.safetensors")
+            .toURI());
   }
 
   /** The tensors of the fixture, recomputed here from the formulas in safetensors_fixture.py. */
@@ -73,17 +76,47 @@ class SafetensorsPythonParityTest {
     for (int i = 0; i < bf.length; i++) {
       bf16[i] = HalfPrecision.floatToBf16(bf[i]);
     }
-    List<RawTensor> tensors = new ArrayList<>(List.of(
-        new RawTensor("up_blocks.0.resnets.0.conv1.weight", SafetensorsDtype.F32, new long[] {2, 3, 2, 2}, floats(conv)),
-        new RawTensor("down_blocks.0.norm.bias", SafetensorsDtype.F16, new long[] {5},
-            shorts((short) 0x3c00, (short) 0xc000, (short) 0x3800, (short) 0x7bff, (short) 0x0001)),
-        new RawTensor("text_model.embeddings.weight", SafetensorsDtype.BF16, new long[] {2, 3}, shorts(bf16)),
-        new RawTensor("text_model.embeddings.position_ids", SafetensorsDtype.I64, new long[] {1, 7},
-            longs(0, 1, 2, 3, 4, 5, 6)),
-        new RawTensor("mask", SafetensorsDtype.BOOL, new long[] {3}, ByteBuffer.wrap(new byte[] {1, 0, 1})),
-        new RawTensor("bytes", SafetensorsDtype.U8, new long[] {3}, ByteBuffer.wrap(new byte[] {0, 7, (byte) 255})),
-        new RawTensor("scale", SafetensorsDtype.F32, new long[] {}, floats(0.18215f)),
-        new RawTensor("empty", SafetensorsDtype.F32, new long[] {0, 4}, ByteBuffer.allocate(0))));
+    List<RawTensor> tensors =
+        new ArrayList<>(
+            List.of(
+                new RawTensor(
+                    "up_blocks.0.resnets.0.conv1.weight",
+                    SafetensorsDtype.F32,
+                    new long[] {2, 3, 2, 2},
+                    floats(conv)),
+                new RawTensor(
+                    "down_blocks.0.norm.bias",
+                    SafetensorsDtype.F16,
+                    new long[] {5},
+                    shorts(
+                        (short) 0x3c00,
+                        (short) 0xc000,
+                        (short) 0x3800,
+                        (short) 0x7bff,
+                        (short) 0x0001)),
+                new RawTensor(
+                    "text_model.embeddings.weight",
+                    SafetensorsDtype.BF16,
+                    new long[] {2, 3},
+                    shorts(bf16)),
+                new RawTensor(
+                    "text_model.embeddings.position_ids",
+                    SafetensorsDtype.I64,
+                    new long[] {1, 7},
+                    longs(0, 1, 2, 3, 4, 5, 6)),
+                new RawTensor(
+                    "mask",
+                    SafetensorsDtype.BOOL,
+                    new long[] {3},
+                    ByteBuffer.wrap(new byte[] {1, 0, 1})),
+                new RawTensor(
+                    "bytes",
+                    SafetensorsDtype.U8,
+                    new long[] {3},
+                    ByteBuffer.wrap(new byte[] {0, 7, (byte) 255})),
+                new RawTensor("scale", SafetensorsDtype.F32, new long[] {}, floats(0.18215f)),
+                new RawTensor(
+                    "empty", SafetensorsDtype.F32, new long[] {0, 4}, ByteBuffer.allocate(0))));
     return tensors;
   }
 
@@ -92,7 +125,8 @@ class SafetensorsPythonParityTest {
     try (SafetensorsReader reader = SafetensorsReader.open(fixture())) {
       assertThat(reader.metadata()).isEqualTo(Map.of("format", "pt"));
       List<RawTensor> expected = fixtureTensors();
-      assertThat(reader.names()).containsExactlyInAnyOrderElementsOf(expected.stream().map(RawTensor::name).toList());
+      assertThat(reader.names())
+          .containsExactlyInAnyOrderElementsOf(expected.stream().map(RawTensor::name).toList());
       for (RawTensor t : expected) {
         SafetensorsReader.TensorInfo info = reader.info(t.name());
         assertThat(info.dtype()).as(t.name()).isEqualTo(t.dtype());
@@ -123,13 +157,17 @@ class SafetensorsPythonParityTest {
   }
 
   @Test
-  @EnabledIf(value = "pythonAvailable",
-      disabledReason = "needs tools/parity/.venv with torch, safetensors and diffusers (tools/parity/setup.sh)")
+  @EnabledIf(
+      value = "pythonAvailable",
+      disabledReason =
+          "needs tools/parity/.venv with torch, safetensors and diffusers (tools/parity/setup.sh)")
   void pythonAndDiffusersLoadWhatJavaWrites() throws Exception {
     Map<String, NDArray> tensors = new LinkedHashMap<>();
     tensors.put("mid_block.attentions.0.proj_in.weight", manager.randomNormal(new Shape(8, 4)));
     tensors.put("conv_in.bias", manager.randomNormal(new Shape(8)).toType(DataType.FLOAT16, false));
-    tensors.put("text_model.embeddings.position_ids", manager.arange(0, 77, 1, DataType.INT64).reshape(1, 77));
+    tensors.put(
+        "text_model.embeddings.position_ids",
+        manager.arange(0, 77, 1, DataType.INT64).reshape(1, 77));
     tensors.put("scalar", manager.create(2.5f));
     tensors.put("unicode.é\"\\\n", manager.create(new byte[] {1, 2}));
     Path file = dir.resolve("diffusion_pytorch_model.safetensors");
@@ -137,11 +175,15 @@ class SafetensorsPythonParityTest {
     SafetensorsWriter.write(file, tensors, metadata);
 
     Path rewritten = dir.resolve("rewritten.safetensors");
-    Process process = new ProcessBuilder(
-            PYTHON.toString(), REPO.resolve("tools/parity/check_safetensors.py").toString(),
-            file.toString(), "--rewrite", rewritten.toString())
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
+    Process process =
+        new ProcessBuilder(
+                PYTHON.toString(),
+                REPO.resolve("tools/parity/check_safetensors.py").toString(),
+                file.toString(),
+                "--rewrite",
+                rewritten.toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).as(out).isZero();
@@ -152,7 +194,8 @@ class SafetensorsPythonParityTest {
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
       JsonNode t = seen.get("tensors").get(e.getKey());
       assertThat(t).as(e.getKey()).isNotNull();
-      assertThat(t.get("dtype").asText()).isEqualTo(SafetensorsDtype.of(e.getValue().getDataType()).name());
+      assertThat(t.get("dtype").asText())
+          .isEqualTo(SafetensorsDtype.of(e.getValue().getDataType()).name());
       List<Long> shape = new ArrayList<>();
       t.get("shape").forEach(d -> shape.add(d.asLong()));
       assertThat(shape).containsExactly(toObjects(e.getValue().getShape().getShape()));

@@ -49,7 +49,8 @@ class SafetensorsReaderTest {
     Map<String, NDArray> tensors = new LinkedHashMap<>();
     tensors.put("conv.weight", manager.arange(0f, 24f).reshape(2, 3, 2, 2));
     tensors.put("conv.bias", manager.create(new float[] {-1.5f, 2.25f}));
-    tensors.put("half", manager.create(new float[] {0.1f, 65504f, -3f}).toType(DataType.FLOAT16, false));
+    tensors.put(
+        "half", manager.create(new float[] {0.1f, 65504f, -3f}).toType(DataType.FLOAT16, false));
     tensors.put("position_ids", manager.arange(0, 5, 1, DataType.INT64).reshape(1, 5));
     tensors.put("scalar", manager.create(3.5f));
     tensors.put("empty", manager.create(new Shape(0, 4)));
@@ -77,9 +78,12 @@ class SafetensorsReaderTest {
       all[i] = (short) i;
     }
     Path file = dir.resolve("halves.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("f16", SafetensorsDtype.F16, new long[] {256, 256}, shorts(all)),
-        new RawTensor("bf16", SafetensorsDtype.BF16, new long[] {1 << 16}, shorts(all))), null);
+    SafetensorsWriter.writeRaw(
+        file,
+        List.of(
+            new RawTensor("f16", SafetensorsDtype.F16, new long[] {256, 256}, shorts(all)),
+            new RawTensor("bf16", SafetensorsDtype.BF16, new long[] {1 << 16}, shorts(all))),
+        null);
 
     try (SafetensorsReader reader = SafetensorsReader.open(file);
         NDArray f16 = reader.read("f16", manager, DataType.FLOAT32);
@@ -89,10 +93,12 @@ class SafetensorsReaderTest {
       float[] a = f16.toFloatArray();
       float[] b = bf16.toFloatArray();
       for (int i = 0; i < all.length; i++) {
-        assertThat(Float.floatToIntBits(a[i])).as("f16 0x%04x", i)
+        assertThat(Float.floatToIntBits(a[i]))
+            .as("f16 0x%04x", i)
             .isEqualTo(Float.floatToIntBits(HalfPrecision.f16ToFloat((short) i)));
         // BF16 is the top half of a float32: the expected bits are the pattern shifted up.
-        assertThat(Float.floatToIntBits(b[i])).as("bf16 0x%04x", i)
+        assertThat(Float.floatToIntBits(b[i]))
+            .as("bf16 0x%04x", i)
             .isEqualTo(Float.floatToIntBits(Float.intBitsToFloat(i << 16)));
       }
       // And against PyTorch's own F16 -> F32 conversion of the same bits.
@@ -100,7 +106,9 @@ class SafetensorsReaderTest {
           NDArray torch32 = native16.toType(DataType.FLOAT32, true)) {
         float[] t = torch32.toFloatArray();
         for (int i = 0; i < all.length; i++) {
-          assertThat(Float.floatToIntBits(a[i])).as("torch f16 0x%04x", i).isEqualTo(Float.floatToIntBits(t[i]));
+          assertThat(Float.floatToIntBits(a[i]))
+              .as("torch f16 0x%04x", i)
+              .isEqualTo(Float.floatToIntBits(t[i]));
         }
       }
     }
@@ -114,8 +122,11 @@ class SafetensorsReaderTest {
       values[i] = (float) Math.scalb(random.nextDouble(-2, 2), random.nextInt(-26, 17));
     }
     Path file = dir.resolve("single.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("w", SafetensorsDtype.F32, new long[] {values.length}, floats(values))), null);
+    SafetensorsWriter.writeRaw(
+        file,
+        List.of(
+            new RawTensor("w", SafetensorsDtype.F32, new long[] {values.length}, floats(values))),
+        null);
     try (SafetensorsReader reader = SafetensorsReader.open(file);
         NDArray ours = reader.read("w", manager, DataType.FLOAT16);
         NDArray f32 = reader.read("w", manager);
@@ -128,8 +139,10 @@ class SafetensorsReaderTest {
   @Test
   void refusesConversionsThatLoseMeaning() throws IOException {
     Path file = dir.resolve("ints.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("ids", SafetensorsDtype.I64, new long[] {2}, longs(1, 2))), null);
+    SafetensorsWriter.writeRaw(
+        file,
+        List.of(new RawTensor("ids", SafetensorsDtype.I64, new long[] {2}, longs(1, 2))),
+        null);
     try (SafetensorsReader reader = SafetensorsReader.open(file)) {
       assertThatThrownBy(() -> reader.read("ids", manager, DataType.FLOAT32))
           .isInstanceOf(SafetensorsException.class)
@@ -145,10 +158,13 @@ class SafetensorsReaderTest {
     short[] b = {0x3c00, 0x4000, 0x4200};
     float[] c = {-7, 8.5f};
     Path file = dir.resolve("chunks.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("a", SafetensorsDtype.F32, new long[] {5}, floats(a)),
-        new RawTensor("b", SafetensorsDtype.F16, new long[] {3}, shorts(b)),
-        new RawTensor("c", SafetensorsDtype.F32, new long[] {2}, floats(c))), null);
+    SafetensorsWriter.writeRaw(
+        file,
+        List.of(
+            new RawTensor("a", SafetensorsDtype.F32, new long[] {5}, floats(a)),
+            new RawTensor("b", SafetensorsDtype.F16, new long[] {3}, shorts(b)),
+            new RawTensor("c", SafetensorsDtype.F32, new long[] {2}, floats(c))),
+        null);
     // Chunks of 3 and 7 bytes split every tensor, and elements, across mappings.
     for (long chunk : new long[] {3, 7, 1 << 20}) {
       try (SafetensorsReader reader = SafetensorsReader.open(file, chunk);
@@ -170,8 +186,17 @@ class SafetensorsReaderTest {
   void readsTensorsPastTwoGibibytes() throws IOException {
     long pad = 3L << 30;
     long tail = pad - 8;
-    String header = "{\"pad\":{\"dtype\":\"U8\",\"shape\":[" + tail + "],\"data_offsets\":[0," + tail + "]},"
-        + "\"tail\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[" + tail + "," + (tail + 16) + "]}}";
+    String header =
+        "{\"pad\":{\"dtype\":\"U8\",\"shape\":["
+            + tail
+            + "],\"data_offsets\":[0,"
+            + tail
+            + "]},"
+            + "\"tail\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":["
+            + tail
+            + ","
+            + (tail + 16)
+            + "]}}";
     Path file = withHeader(dir.resolve("huge.safetensors"), header, new byte[0]);
     long dataStart = Files.size(file);
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
@@ -188,13 +213,19 @@ class SafetensorsReaderTest {
 
   @Test
   void readsShardedCheckpointsThroughTheirIndex() throws IOException {
-    SafetensorsWriter.writeRaw(dir.resolve("model-00001-of-00002.safetensors"), List.of(
-        new RawTensor("a", SafetensorsDtype.F32, new long[] {2}, floats(1, 2))), Map.of("format", "pt"));
-    SafetensorsWriter.writeRaw(dir.resolve("model-00002-of-00002.safetensors"), List.of(
-        new RawTensor("b", SafetensorsDtype.F32, new long[] {1}, floats(3))), Map.of("format", "pt"));
+    SafetensorsWriter.writeRaw(
+        dir.resolve("model-00001-of-00002.safetensors"),
+        List.of(new RawTensor("a", SafetensorsDtype.F32, new long[] {2}, floats(1, 2))),
+        Map.of("format", "pt"));
+    SafetensorsWriter.writeRaw(
+        dir.resolve("model-00002-of-00002.safetensors"),
+        List.of(new RawTensor("b", SafetensorsDtype.F32, new long[] {1}, floats(3))),
+        Map.of("format", "pt"));
     Path index = dir.resolve("model.safetensors.index.json");
-    Files.writeString(index, "{\"metadata\":{\"total_size\":12},\"weight_map\":{"
-        + "\"a\":\"model-00001-of-00002.safetensors\",\"b\":\"model-00002-of-00002.safetensors\"}}");
+    Files.writeString(
+        index,
+        "{\"metadata\":{\"total_size\":12},\"weight_map\":{"
+            + "\"a\":\"model-00001-of-00002.safetensors\",\"b\":\"model-00002-of-00002.safetensors\"}}");
     try (SafetensorsReader reader = SafetensorsReader.open(index);
         NDArray b = reader.read("b", manager)) {
       assertThat(reader.names()).containsExactly("a", "b");
@@ -212,8 +243,10 @@ class SafetensorsReaderTest {
     Files.writeString(index, "{\"weight_map\":{\"a\":\"model-00002-of-00002.safetensors\"}}");
     assertThatThrownBy(() -> SafetensorsReader.open(index))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(index + ": weight_map puts tensor 'a' in model-00002-of-00002.safetensors,"
-            + " which has no such tensor");
+        .hasMessage(
+            index
+                + ": weight_map puts tensor 'a' in model-00002-of-00002.safetensors,"
+                + " which has no such tensor");
     Files.writeString(index, "{\"weight_map\":{\"a\":\"../model-00001-of-00002.safetensors\"}}");
     assertThatThrownBy(() -> SafetensorsReader.open(index))
         .hasMessageContaining("not a file in the same folder");
@@ -229,13 +262,16 @@ class SafetensorsReaderTest {
     Path file = withHeader(dir.resolve("t.safetensors"), ONE_TENSOR, new byte[12]);
     assertThatThrownBy(() -> SafetensorsReader.open(file))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(file + ": tensor 'w' has data_offsets [0, 16] past the end of the data"
-            + " (12 bytes after the header; truncated?)");
+        .hasMessage(
+            file
+                + ": tensor 'w' has data_offsets [0, 16] past the end of the data"
+                + " (12 bytes after the header; truncated?)");
 
     Path tiny = dir.resolve("tiny.safetensors");
     Files.write(tiny, new byte[] {1, 2, 3});
     assertThatThrownBy(() -> SafetensorsReader.open(tiny))
-        .hasMessage(tiny + ": file is 3 bytes, too short for the 8-byte header length (truncated?)");
+        .hasMessage(
+            tiny + ": file is 3 bytes, too short for the 8-byte header length (truncated?)");
   }
 
   @Test
@@ -245,8 +281,11 @@ class SafetensorsReaderTest {
     Files.write(file, Arrays.copyOf(bytes, 40)); // cut inside the header
     assertThatThrownBy(() -> SafetensorsReader.open(file))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(file + ": header length " + ONE_TENSOR.length()
-            + " is larger than the file (40 bytes; truncated or not a safetensors file)");
+        .hasMessage(
+            file
+                + ": header length "
+                + ONE_TENSOR.length()
+                + " is larger than the file (40 bytes; truncated or not a safetensors file)");
   }
 
   /** Runs under -Xmx4g: allocating the declared size would be an OutOfMemoryError, not this. */
@@ -258,8 +297,10 @@ class SafetensorsReaderTest {
     Files.write(file, bytes.array());
     assertThatThrownBy(() -> SafetensorsReader.open(file))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(file + ": header length 100000000000 is larger than the file"
-            + " (1024 bytes; truncated or not a safetensors file)");
+        .hasMessage(
+            file
+                + ": header length 100000000000 is larger than the file"
+                + " (1024 bytes; truncated or not a safetensors file)");
 
     bytes.putLong(0, -1L); // 2^64 - 1 read as unsigned
     Files.write(file, bytes.array());
@@ -269,24 +310,35 @@ class SafetensorsReaderTest {
 
   @Test
   void offsetsOutOfRange() throws IOException {
-    Path file = withHeader(dir.resolve("o.safetensors"),
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,32]}}", new byte[16]);
+    Path file =
+        withHeader(
+            dir.resolve("o.safetensors"),
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,32]}}",
+            new byte[16]);
     assertThatThrownBy(() -> SafetensorsReader.open(file))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(file + ": tensor 'w' has data_offsets [16, 32] past the end of the data"
-            + " (16 bytes after the header; truncated?)");
+        .hasMessage(
+            file
+                + ": tensor 'w' has data_offsets [16, 32] past the end of the data"
+                + " (16 bytes after the header; truncated?)");
 
-    Path reversed = withHeader(dir.resolve("r.safetensors"),
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", new byte[8]);
+    Path reversed =
+        withHeader(
+            dir.resolve("r.safetensors"),
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}",
+            new byte[8]);
     assertThatThrownBy(() -> SafetensorsReader.open(reversed))
         .hasMessage(reversed + ": tensor 'w' has data_offsets [8, 0] that end before they begin");
   }
 
   @Test
   void overlappingOffsets() throws IOException {
-    Path file = withHeader(dir.resolve("ov.safetensors"),
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", new byte[12]);
+    Path file =
+        withHeader(
+            dir.resolve("ov.safetensors"),
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+            new byte[12]);
     assertThatThrownBy(() -> SafetensorsReader.open(file))
         .isInstanceOf(SafetensorsException.class)
         .hasMessage(file + ": tensor 'b' data_offsets [4, 12] overlap tensor 'a' [0, 8]");
@@ -294,24 +346,33 @@ class SafetensorsReaderTest {
 
   @Test
   void gapsAndTrailingBytes() throws IOException {
-    Path gap = withHeader(dir.resolve("gap.safetensors"),
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", new byte[12]);
+    Path gap =
+        withHeader(
+            dir.resolve("gap.safetensors"),
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+            new byte[12]);
     assertThatThrownBy(() -> SafetensorsReader.open(gap))
         .hasMessage(gap + ": tensor 'b' starts at 8, leaving a gap of 4 bytes after tensor 'a'");
 
     Path trailing = withHeader(dir.resolve("trail.safetensors"), ONE_TENSOR, new byte[20]);
     assertThatThrownBy(() -> SafetensorsReader.open(trailing))
-        .hasMessage(trailing + ": tensors cover 16 bytes but the data section has 20 (4 trailing bytes)");
+        .hasMessage(
+            trailing + ": tensors cover 16 bytes but the data section has 20 (4 trailing bytes)");
   }
 
   @Test
   void shapeAndOffsetsDisagree() throws IOException {
-    Path file = withHeader(dir.resolve("s.safetensors"),
-        "{\"w\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,16]}}", new byte[16]);
+    Path file =
+        withHeader(
+            dir.resolve("s.safetensors"),
+            "{\"w\":{\"dtype\":\"F16\",\"shape\":[2,3],\"data_offsets\":[0,16]}}",
+            new byte[16]);
     assertThatThrownBy(() -> SafetensorsReader.open(file))
-        .hasMessage(file + ": tensor 'w' of shape [2, 3] and dtype F16 needs 12 bytes"
-            + " but its data_offsets [0, 16] hold 16");
+        .hasMessage(
+            file
+                + ": tensor 'w' of shape [2, 3] and dtype F16 needs 12 bytes"
+                + " but its data_offsets [0, 16] hold 16");
   }
 
   @Test
@@ -329,9 +390,11 @@ class SafetensorsReaderTest {
     assertThatThrownBy(() -> SafetensorsReader.open(entry))
         .hasMessage(entry + ": tensor 'w' is described by NUMBER, not an object");
 
-    Path meta = withHeader(dir.resolve("m.safetensors"), "{\"__metadata__\":{\"epoch\":3}}", new byte[0]);
+    Path meta =
+        withHeader(dir.resolve("m.safetensors"), "{\"__metadata__\":{\"epoch\":3}}", new byte[0]);
     assertThatThrownBy(() -> SafetensorsReader.open(meta))
-        .hasMessage(meta + ": __metadata__ value of 'epoch' is NUMBER, but the format allows only strings");
+        .hasMessage(
+            meta + ": __metadata__ value of 'epoch' is NUMBER, but the format allows only strings");
 
     Path duplicate = withHeader(dir.resolve("d.safetensors"), "{\"w\":{},\"w\":{}}", new byte[0]);
     assertThatThrownBy(() -> SafetensorsReader.open(duplicate))
@@ -340,22 +403,33 @@ class SafetensorsReaderTest {
 
   @Test
   void unknownDtype() throws IOException {
-    Path file = withHeader(dir.resolve("u.safetensors"),
-        "{\"w\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]}}", new byte[16]);
+    Path file =
+        withHeader(
+            dir.resolve("u.safetensors"),
+            "{\"w\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]}}",
+            new byte[16]);
     assertThatThrownBy(() -> SafetensorsReader.open(file))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessageStartingWith(file + ": tensor 'w' has unknown dtype \"F128\"; known: [BOOL, U8,");
+        .hasMessageStartingWith(
+            file + ": tensor 'w' has unknown dtype \"F128\"; known: [BOOL, U8,");
   }
 
   @Test
   void badShapeValues() throws IOException {
-    Path negative = withHeader(dir.resolve("n.safetensors"),
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}", new byte[0]);
+    Path negative =
+        withHeader(
+            dir.resolve("n.safetensors"),
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,0]}}",
+            new byte[0]);
     assertThatThrownBy(() -> SafetensorsReader.open(negative))
-        .hasMessage(negative + ": tensor 'w' has \"shape\" [-1]; entries must be non-negative integers");
+        .hasMessage(
+            negative + ": tensor 'w' has \"shape\" [-1]; entries must be non-negative integers");
 
-    Path overflow = withHeader(dir.resolve("of.safetensors"),
-        "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", new byte[0]);
+    Path overflow =
+        withHeader(
+            dir.resolve("of.safetensors"),
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}",
+            new byte[0]);
     assertThatThrownBy(() -> SafetensorsReader.open(overflow))
         .hasMessage(overflow + ": tensor 'w' has shape [4294967296, 4294967296], too large");
   }

@@ -27,34 +27,52 @@ class SafetensorsWriterTest {
     metadata.put("format", "pt");
     metadata.put("erased", "nudity");
     Path file = dir.resolve("m.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("b", SafetensorsDtype.F32, new long[] {1}, floats(2)),
-        new RawTensor("a", SafetensorsDtype.F32, new long[] {2}, floats(0, 1))), metadata);
+    SafetensorsWriter.writeRaw(
+        file,
+        List.of(
+            new RawTensor("b", SafetensorsDtype.F32, new long[] {1}, floats(2)),
+            new RawTensor("a", SafetensorsDtype.F32, new long[] {2}, floats(0, 1))),
+        metadata);
 
     ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
     long n = bytes.getLong();
     assertThat(n % 8).isZero();
     assertThat(bytes.capacity()).isEqualTo(8 + n + 12);
     String header = new String(bytes.array(), 8, (int) n, StandardCharsets.UTF_8);
-    String json = "{\"__metadata__\":{\"format\":\"pt\",\"erased\":\"nudity\"},"
-        + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-        + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}";
+    String json =
+        "{\"__metadata__\":{\"format\":\"pt\",\"erased\":\"nudity\"},"
+            + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}";
     assertThat(header).isEqualTo(json + " ".repeat((int) n - json.length()));
-    assertThat(bytes.position(8 + (int) n).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(2)).isEqualTo(2f);
+    assertThat(
+            bytes
+                .position(8 + (int) n)
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .asFloatBuffer()
+                .get(2))
+        .isEqualTo(2f);
   }
 
   @Test
   void aFailedWriteLeavesTheOldFileAndNoTemporaryFile() throws IOException {
     Path file = dir.resolve("unet.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("w", SafetensorsDtype.F32, new long[] {1}, floats(1))), null);
+    SafetensorsWriter.writeRaw(
+        file, List.of(new RawTensor("w", SafetensorsDtype.F32, new long[] {1}, floats(1))), null);
     byte[] before = Files.readAllBytes(file);
 
-    assertThatThrownBy(() -> SafetensorsWriter.writeRaw(file, List.of(
-            new RawTensor("a", SafetensorsDtype.F32, new long[] {1}, floats(1)),
-            new RawTensor("w", SafetensorsDtype.F32, new long[] {3}, floats(1, 2))), null))
+    assertThatThrownBy(
+            () ->
+                SafetensorsWriter.writeRaw(
+                    file,
+                    List.of(
+                        new RawTensor("a", SafetensorsDtype.F32, new long[] {1}, floats(1)),
+                        new RawTensor("w", SafetensorsDtype.F32, new long[] {3}, floats(1, 2))),
+                    null))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(file.toAbsolutePath() + ": tensor 'w' of shape [3] and dtype F32 needs 12 bytes but 8 were given");
+        .hasMessage(
+            file.toAbsolutePath()
+                + ": tensor 'w' of shape [3] and dtype F32 needs 12 bytes but 8 were given");
     assertThat(Files.readAllBytes(file)).isEqualTo(before);
     try (Stream<Path> files = Files.list(dir)) {
       assertThat(files).containsExactly(file);
@@ -64,7 +82,8 @@ class SafetensorsWriterTest {
   @Test
   void theFileIsAsReadableAsAnyNewFileInItsFolder() throws IOException {
     Path file = dir.resolve("unet.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(new RawTensor("w", SafetensorsDtype.F32, new long[] {1}, floats(1))), null);
+    SafetensorsWriter.writeRaw(
+        file, List.of(new RawTensor("w", SafetensorsDtype.F32, new long[] {1}, floats(1))), null);
     // What the umask gives a plain new file (diffusers on another uid must read the model).
     Path plain = Files.createFile(dir.resolve("plain"));
     assertThat(Files.getPosixFilePermissions(file)).isEqualTo(Files.getPosixFilePermissions(plain));
@@ -73,8 +92,14 @@ class SafetensorsWriterTest {
   @Test
   void metadataKeyIsNotATensorName() {
     Path file = dir.resolve("x.safetensors");
-    assertThatThrownBy(() -> SafetensorsWriter.writeRaw(file, List.of(
-            new RawTensor("__metadata__", SafetensorsDtype.F32, new long[] {1}, floats(1))), null))
+    assertThatThrownBy(
+            () ->
+                SafetensorsWriter.writeRaw(
+                    file,
+                    List.of(
+                        new RawTensor(
+                            "__metadata__", SafetensorsDtype.F32, new long[] {1}, floats(1))),
+                    null))
         .hasMessage(file + ": '__metadata__' is reserved and cannot name a tensor");
     assertThat(Files.exists(file)).isFalse();
   }

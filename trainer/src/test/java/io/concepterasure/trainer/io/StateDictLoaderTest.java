@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.io;
 
-import java.util.LinkedHashMap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,6 +14,7 @@ import io.concepterasure.trainer.nn.Parameter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -85,22 +85,33 @@ class StateDictLoaderTest {
     StateDictWriter.save(saved, file);
 
     try (SafetensorsReader reader = SafetensorsReader.open(file)) {
-      assertThat(reader.names()).containsExactlyInAnyOrder(
-          "conv1.weight", "conv1.bias", "norms.0.weight", "norms.0.bias", "norms.1.weight", "norms.1.bias");
+      assertThat(reader.names())
+          .containsExactlyInAnyOrder(
+              "conv1.weight",
+              "conv1.bias",
+              "norms.0.weight",
+              "norms.0.bias",
+              "norms.1.weight",
+              "norms.1.bias");
       assertThat(reader.metadata()).isEqualTo(Map.of("format", "pt"));
     }
     Block loaded = new Block(4, 8);
     StateDictLoader.load(loaded, file, manager, DataType.FLOAT32);
-    saved.namedParameters().forEach((name, p) ->
-        assertThat(loaded.namedParameters().get(name).array().toFloatArray()).as(name)
-            .containsExactly(p.array().toFloatArray()));
+    saved
+        .namedParameters()
+        .forEach(
+            (name, p) ->
+                assertThat(loaded.namedParameters().get(name).array().toFloatArray())
+                    .as(name)
+                    .containsExactly(p.array().toFloatArray()));
 
     // Half precision on request, converted while loading.
     Block half = new Block(4, 8);
     StateDictLoader.load(half, file, manager, DataType.FLOAT16);
     assertThat(half.convWeight.array().getDataType()).isEqualTo(DataType.FLOAT16);
     assertThat(half.convWeight.array().toType(DataType.FLOAT32, false).toFloatArray())
-        .containsExactly(saved.convWeight.array().toFloatArray()); // small integers + 0.5 are exact in F16
+        .containsExactly(
+            saved.convWeight.array().toFloatArray()); // small integers + 0.5 are exact in F16
   }
 
   @Test
@@ -109,11 +120,14 @@ class StateDictLoaderTest {
     fill(other, 0);
     Path file = dir.resolve("diffusion_pytorch_model.safetensors");
     Map<String, NDArray> tensors = new LinkedHashMap<>();
-    other.namedParameters().forEach((name, p) -> {
-      if (!name.equals("norms.1.bias")) {
-        tensors.put(name, p.array());
-      }
-    });
+    other
+        .namedParameters()
+        .forEach(
+            (name, p) -> {
+              if (!name.equals("norms.1.bias")) {
+                tensors.put(name, p.array());
+              }
+            });
     tensors.put("norms.2.weight", manager.ones(new Shape(8)));
     SafetensorsWriter.write(file, tensors, null);
 
@@ -122,10 +136,12 @@ class StateDictLoaderTest {
     float[] before = target.convWeight.array().toFloatArray();
     assertThatThrownBy(() -> StateDictLoader.load(target, file, manager, DataType.FLOAT32))
         .isInstanceOf(SafetensorsException.class)
-        .hasMessage(file + ": 3 problems loading into Block:\n"
-            + "  tensor 'conv1.weight' expected shape [8, 4, 3, 3] but file has [8, 2, 3, 3]\n"
-            + "  missing tensor 'norms.1.bias' (expected shape [8])\n"
-            + "  unexpected tensor 'norms.2.weight' of shape [8] (the module has no such parameter)");
+        .hasMessage(
+            file
+                + ": 3 problems loading into Block:\n"
+                + "  tensor 'conv1.weight' expected shape [8, 4, 3, 3] but file has [8, 2, 3, 3]\n"
+                + "  missing tensor 'norms.1.bias' (expected shape [8])\n"
+                + "  unexpected tensor 'norms.2.weight' of shape [8] (the module has no such parameter)");
     assertThat(target.convWeight.array().toFloatArray()).containsExactly(before);
   }
 
@@ -142,8 +158,10 @@ class StateDictLoaderTest {
     assertThatThrownBy(() -> StateDictLoader.load(new Block(1, 2), file, manager, DataType.FLOAT32))
         .hasMessageContaining("unexpected tensor 'position_ids' of shape [77]");
     Block loaded = new Block(1, 2);
-    StateDictLoader.load(loaded, file, manager, DataType.FLOAT32, name -> name.endsWith("position_ids"));
-    assertThat(loaded.convWeight.array().toFloatArray()).containsExactly(saved.convWeight.array().toFloatArray());
+    StateDictLoader.load(
+        loaded, file, manager, DataType.FLOAT32, name -> name.endsWith("position_ids"));
+    assertThat(loaded.convWeight.array().toFloatArray())
+        .containsExactly(saved.convWeight.array().toFloatArray());
   }
 
   @Test
@@ -154,10 +172,20 @@ class StateDictLoaderTest {
       weight[i] = HalfPrecision.floatToBf16(i - 4.25f);
     }
     Path file = dir.resolve("bf16.safetensors");
-    SafetensorsWriter.writeRaw(file, List.of(
-        new RawTensor("weight", SafetensorsDtype.BF16, new long[] {1, 1, 3, 3}, SafetensorsFiles.shorts(weight)),
-        new RawTensor("bias", SafetensorsDtype.BF16, new long[] {1},
-            SafetensorsFiles.shorts(HalfPrecision.floatToBf16(0.5f)))), null);
+    SafetensorsWriter.writeRaw(
+        file,
+        List.of(
+            new RawTensor(
+                "weight",
+                SafetensorsDtype.BF16,
+                new long[] {1, 1, 3, 3},
+                SafetensorsFiles.shorts(weight)),
+            new RawTensor(
+                "bias",
+                SafetensorsDtype.BF16,
+                new long[] {1},
+                SafetensorsFiles.shorts(HalfPrecision.floatToBf16(0.5f)))),
+        null);
     StateDictLoader.load(conv, file, manager, DataType.FLOAT32);
     assertThat(conv.weight.array().toFloatArray())
         .containsExactly(-4.25f, -3.25f, -2.25f, -1.25f, -0.25f, 0.75f, 1.75f, 2.75f, 3.75f);
@@ -169,7 +197,9 @@ class StateDictLoaderTest {
     Block block = new Block(1, 2);
     Path file = dir.resolve("never.safetensors");
     assertThatThrownBy(() -> StateDictWriter.save(block, file))
-        .hasMessage(file + ": parameter 'conv1.weight' of Block was never initialised or loaded; nothing written");
+        .hasMessage(
+            file
+                + ": parameter 'conv1.weight' of Block was never initialised or loaded; nothing written");
     assertThat(Files.exists(file)).isFalse();
   }
 }

@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.job;
 
-import java.time.ZoneId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
@@ -24,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
@@ -42,9 +42,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ProgressReporterTest {
   private static final String NAME = "erase-van-gogh";
   private static final String NAMESPACE = "trainer-progress";
-  private static final ResourceDefinitionContext CONCEPT_ERASURES = new ResourceDefinitionContext.Builder()
-      .withGroup("concepterasure.io").withVersion("v1alpha1").withPlural("concepterasures").withKind("ConceptErasure")
-      .withNamespaced(true).build();
+  private static final ResourceDefinitionContext CONCEPT_ERASURES =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("concepterasure.io")
+          .withVersion("v1alpha1")
+          .withPlural("concepterasures")
+          .withKind("ConceptErasure")
+          .withNamespaced(true)
+          .build();
 
   private static KubeAPIServer server;
   private static KubernetesClient admin;
@@ -74,41 +79,126 @@ class ProgressReporterTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withOfflineMode(true).withApiServerVersion("1.34.4").withUpdateKubeConfig(false).build());
+    server =
+        new KubeAPIServer(
+            KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withOfflineMode(true)
+                .withApiServerVersion("1.34.4")
+                .withUpdateKubeConfig(false)
+                .build());
     server.start();
-    admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(server.getKubeConfigYaml())).build();
+    admin =
+        new KubernetesClientBuilder()
+            .withConfig(Config.fromKubeconfig(server.getKubeConfigYaml()))
+            .build();
     Path repo = Path.of(System.getProperty("repo.root"));
-    List<HasMetadata> crd = admin.load(Files.newInputStream(repo.resolve("crds/concepterasures.concepterasure.io-v1.yml"))).items();
+    List<HasMetadata> crd =
+        admin
+            .load(
+                Files.newInputStream(repo.resolve("crds/concepterasures.concepterasure.io-v1.yml")))
+            .items();
     admin.resourceList(crd).serverSideApply();
-    admin.apiextensions().v1().customResourceDefinitions().withName("concepterasures.concepterasure.io")
-        .waitUntilCondition(c -> c.getStatus() != null && c.getStatus().getConditions() != null
-            && c.getStatus().getConditions().stream()
-                .anyMatch(x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())), 30, TimeUnit.SECONDS);
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
-    GenericKubernetesResource erasure = admin.getKubernetesSerialization().unmarshal(
-        Files.readString(repo.resolve("manifests/samples/erase-van-gogh.yaml")), GenericKubernetesResource.class);
+    admin
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName("concepterasures.concepterasure.io")
+        .waitUntilCondition(
+            c ->
+                c.getStatus() != null
+                    && c.getStatus().getConditions() != null
+                    && c.getStatus().getConditions().stream()
+                        .anyMatch(
+                            x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
+            30,
+            TimeUnit.SECONDS);
+    admin
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .create();
+    GenericKubernetesResource erasure =
+        admin
+            .getKubernetesSerialization()
+            .unmarshal(
+                Files.readString(repo.resolve("manifests/samples/erase-van-gogh.yaml")),
+                GenericKubernetesResource.class);
     erasure.getMetadata().setNamespace(NAMESPACE);
-    admin.genericKubernetesResources(CONCEPT_ERASURES).inNamespace(NAMESPACE).resource(erasure).create();
+    admin
+        .genericKubernetesResources(CONCEPT_ERASURES)
+        .inNamespace(NAMESPACE)
+        .resource(erasure)
+        .create();
 
-    // What the operator gives each trainer (TrainerRoleDependentResource): that one resource, nothing else.
-    admin.serviceAccounts().inNamespace(NAMESPACE).resource(new ServiceAccountBuilder()
-        .withNewMetadata().withName(NAME + "-trainer").endMetadata().build()).create();
-    admin.rbac().roles().inNamespace(NAMESPACE).resource(new RoleBuilder()
-        .withNewMetadata().withName(NAME + "-trainer").endMetadata()
-        .addNewRule().withApiGroups("concepterasure.io").withResources("concepterasures").withResourceNames(NAME)
-            .withVerbs("get").endRule()
-        .addNewRule().withApiGroups("concepterasure.io").withResources("concepterasures/status").withResourceNames(NAME)
-            .withVerbs("get", "patch").endRule()
-        .build()).create();
-    admin.rbac().roleBindings().inNamespace(NAMESPACE).resource(new RoleBindingBuilder()
-        .withNewMetadata().withName(NAME + "-trainer").endMetadata()
-        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(NAME + "-trainer").endRoleRef()
-        .addNewSubject().withKind("ServiceAccount").withName(NAME + "-trainer").withNamespace(NAMESPACE).endSubject()
-        .build()).create();
-    token = admin.serviceAccounts().inNamespace(NAMESPACE).withName(NAME + "-trainer")
-        .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build())
-        .getStatus().getToken();
+    // What the operator gives each trainer (TrainerRoleDependentResource): that one resource,
+    // nothing else.
+    admin
+        .serviceAccounts()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName(NAME + "-trainer")
+                .endMetadata()
+                .build())
+        .create();
+    admin
+        .rbac()
+        .roles()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new RoleBuilder()
+                .withNewMetadata()
+                .withName(NAME + "-trainer")
+                .endMetadata()
+                .addNewRule()
+                .withApiGroups("concepterasure.io")
+                .withResources("concepterasures")
+                .withResourceNames(NAME)
+                .withVerbs("get")
+                .endRule()
+                .addNewRule()
+                .withApiGroups("concepterasure.io")
+                .withResources("concepterasures/status")
+                .withResourceNames(NAME)
+                .withVerbs("get", "patch")
+                .endRule()
+                .build())
+        .create();
+    admin
+        .rbac()
+        .roleBindings()
+        .inNamespace(NAMESPACE)
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(NAME + "-trainer")
+                .endMetadata()
+                .withNewRoleRef()
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withKind("Role")
+                .withName(NAME + "-trainer")
+                .endRoleRef()
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(NAME + "-trainer")
+                .withNamespace(NAMESPACE)
+                .endSubject()
+                .build())
+        .create();
+    token =
+        admin
+            .serviceAccounts()
+            .inNamespace(NAMESPACE)
+            .withName(NAME + "-trainer")
+            .tokenRequest(
+                new TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(3600L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
   }
 
   @AfterAll
@@ -126,20 +216,34 @@ class ProgressReporterTest {
     Path dir = Files.createDirectories(tmp.resolve("serviceaccount"));
     Files.writeString(dir.resolve("token"), token);
     Config config = admin.getConfiguration();
-    Files.write(dir.resolve("ca.crt"), config.getCaCertData() != null
-        ? Base64.getDecoder().decode(config.getCaCertData()) : Files.readAllBytes(Path.of(config.getCaCertFile())));
+    Files.write(
+        dir.resolve("ca.crt"),
+        config.getCaCertData() != null
+            ? Base64.getDecoder().decode(config.getCaCertData())
+            : Files.readAllBytes(Path.of(config.getCaCertFile())));
     return dir;
   }
 
-  private ProgressReporter reporter(String name, TestClock clock, StringWriter log) throws Exception {
-    return new ProgressReporter(URI.create(admin.getConfiguration().getMasterUrl()), serviceAccountDir(), NAMESPACE,
-        name, Duration.ofSeconds(15), clock, new PrintWriter(log, true));
+  private ProgressReporter reporter(String name, TestClock clock, StringWriter log)
+      throws Exception {
+    return new ProgressReporter(
+        URI.create(admin.getConfiguration().getMasterUrl()),
+        serviceAccountDir(),
+        NAMESPACE,
+        name,
+        Duration.ofSeconds(15),
+        clock,
+        new PrintWriter(log, true));
   }
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> progress() {
-    GenericKubernetesResource r = admin.genericKubernetesResources(CONCEPT_ERASURES).inNamespace(NAMESPACE)
-        .withName(NAME).get();
+    GenericKubernetesResource r =
+        admin
+            .genericKubernetesResources(CONCEPT_ERASURES)
+            .inNamespace(NAMESPACE)
+            .withName(NAME)
+            .get();
     Map<String, Object> status = (Map<String, Object>) r.getAdditionalProperties().get("status");
     return status == null ? null : (Map<String, Object>) status.get("progress");
   }
@@ -153,8 +257,12 @@ class ProgressReporterTest {
 
     listener.accept(0, Map.of("loss", 0.5, "erase", 0.4));
     reporter.awaitInFlight();
-    assertThat(progress()).containsEntry("iteration", 1).containsEntry("totalIterations", 10)
-        .containsEntry("percent", 10).containsEntry("loss", 0.5).containsEntry("updatedAt", "2026-01-01T00:00:00Z");
+    assertThat(progress())
+        .containsEntry("iteration", 1)
+        .containsEntry("totalIterations", 10)
+        .containsEntry("percent", 10)
+        .containsEntry("loss", 0.5)
+        .containsEntry("updatedAt", "2026-01-01T00:00:00Z");
 
     clock.now = clock.now.plusSeconds(1);
     listener.accept(1, Map.of("loss", 0.4));
@@ -165,8 +273,12 @@ class ProgressReporterTest {
     listener.accept(2, Map.of("loss", 0.3));
     reporter.awaitInFlight();
     // 3 iterations in 16 s: 7 left take 37 s.
-    assertThat(progress()).containsEntry("iteration", 3).containsEntry("percent", 30).containsEntry("loss", 0.3)
-        .containsEntry("secondsRemaining", 37).containsEntry("updatedAt", "2026-01-01T00:00:16Z");
+    assertThat(progress())
+        .containsEntry("iteration", 3)
+        .containsEntry("percent", 30)
+        .containsEntry("loss", 0.3)
+        .containsEntry("secondsRemaining", 37)
+        .containsEntry("updatedAt", "2026-01-01T00:00:16Z");
 
     clock.now = clock.now.plusSeconds(2);
     listener.accept(3, Map.of("loss", 0.25));
@@ -191,8 +303,14 @@ class ProgressReporterTest {
   @Test
   void isOnlyMadeInsideTheOperatorsJob() throws Exception {
     Path dir = serviceAccountDir();
-    Map<String, String> job = Map.of(ProgressReporter.ENV_RESOURCE_NAME, NAME,
-        ProgressReporter.ENV_RESOURCE_NAMESPACE, NAMESPACE, "KUBERNETES_SERVICE_HOST", "127.0.0.1");
+    Map<String, String> job =
+        Map.of(
+            ProgressReporter.ENV_RESOURCE_NAME,
+            NAME,
+            ProgressReporter.ENV_RESOURCE_NAMESPACE,
+            NAMESPACE,
+            "KUBERNETES_SERVICE_HOST",
+            "127.0.0.1");
     PrintWriter log = new PrintWriter(new StringWriter());
     assertThat(ProgressReporter.fromEnvironment(job, dir, log)).isPresent();
     assertThat(ProgressReporter.fromEnvironment(Map.of(), dir, log)).isEmpty();

@@ -12,7 +12,6 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -31,9 +30,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  * names come from the generated CRD (crds/), so the trainer needs no dependency on the api module.
  */
 class RequestFileCompatibilityTest {
-  private static final Set<String> TRAINING_FIELDS = Set.of("model", "concepts", "method", "output", "evaluation");
-  private static final Set<String> JOB_ONLY_FIELDS = Set.of("resources", "image", "imagePullSecrets", "suspend",
-      "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "queueName");
+  private static final Set<String> TRAINING_FIELDS =
+      Set.of("model", "concepts", "method", "output", "evaluation");
+  private static final Set<String> JOB_ONLY_FIELDS =
+      Set.of(
+          "resources",
+          "image",
+          "imagePullSecrets",
+          "suspend",
+          "activeDeadlineSeconds",
+          "backoffLimit",
+          "ttlSecondsAfterFinished",
+          "queueName");
   private static final YAMLMapper YAML = new YAMLMapper();
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,7 +61,8 @@ class RequestFileCompatibilityTest {
   }
 
   private static JsonNode specSchema() throws Exception {
-    JsonNode crd = YAML.readTree(repo().resolve("crds/concepterasures.concepterasure.io-v1.yml").toFile());
+    JsonNode crd =
+        YAML.readTree(repo().resolve("crds/concepterasures.concepterasure.io-v1.yml").toFile());
     return crd.at("/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties");
   }
 
@@ -64,15 +73,19 @@ class RequestFileCompatibilityTest {
   }
 
   private static Set<String> publicFields(Class<?> type) {
-    return Arrays.stream(type.getDeclaredFields()).filter(f -> Modifier.isPublic(f.getModifiers())
-        && !Modifier.isStatic(f.getModifiers())).map(Field::getName).collect(Collectors.toSet());
+    return Arrays.stream(type.getDeclaredFields())
+        .filter(f -> Modifier.isPublic(f.getModifiers()) && !Modifier.isStatic(f.getModifiers()))
+        .map(Field::getName)
+        .collect(Collectors.toSet());
   }
 
   @ParameterizedTest
   @MethodSource("samples")
   void everySampleRequestIsReadWithEveryTrainingField(Path sample) throws Exception {
     ObjectNode spec = (ObjectNode) YAML.readTree(sample.toFile()).get("spec");
-    assertThat(names(spec)).as("samples use Job-only fields the trainer must skip").containsAnyElementsOf(JOB_ONLY_FIELDS);
+    assertThat(names(spec))
+        .as("samples use Job-only fields the trainer must skip")
+        .containsAnyElementsOf(JOB_ONLY_FIELDS);
     ObjectNode request = spec.deepCopy();
     request.remove("suspend");
     Path file = Files.writeString(tmp.resolve("request.yaml"), YAML.writeValueAsString(request));
@@ -83,7 +96,9 @@ class RequestFileCompatibilityTest {
     expected.retain(TRAINING_FIELDS);
     ((ObjectNode) expected.get("model")).remove("credentialsSecretRef");
     ((ObjectNode) expected.get("output")).remove("credentialsSecretRef");
-    assertThat(JSON.readTree(read.toJson())).as(sample.getFileName().toString()).isEqualTo(expected);
+    assertThat(JSON.readTree(read.toJson()))
+        .as(sample.getFileName().toString())
+        .isEqualTo(expected);
     read.withDefaults().validate();
   }
 
@@ -94,18 +109,26 @@ class RequestFileCompatibilityTest {
     Set<String> known = new HashSet<>(TRAINING_FIELDS);
     known.addAll(JOB_ONLY_FIELDS);
     assertThat(names(spec)).isEqualTo(known);
-    assertThat(publicFields(ErasureRequest.Method.class)).isEqualTo(names(spec.at("/method/properties")));
-    assertThat(publicFields(ErasureRequest.Evaluation.class)).isEqualTo(names(spec.at("/evaluation/properties")));
-    assertThat(publicFields(ErasureRequest.Concept.class)).isEqualTo(names(spec.at("/concepts/items/properties")));
+    assertThat(publicFields(ErasureRequest.Method.class))
+        .isEqualTo(names(spec.at("/method/properties")));
+    assertThat(publicFields(ErasureRequest.Evaluation.class))
+        .isEqualTo(names(spec.at("/evaluation/properties")));
+    assertThat(publicFields(ErasureRequest.Concept.class))
+        .isEqualTo(names(spec.at("/concepts/items/properties")));
     Set<String> location = new HashSet<>(publicFields(ErasureRequest.Location.class));
     location.add("credentialsSecretRef");
-    assertThat(location).isEqualTo(names(spec.at("/model/properties"))).isEqualTo(names(spec.at("/output/properties")));
+    assertThat(location)
+        .isEqualTo(names(spec.at("/model/properties")))
+        .isEqualTo(names(spec.at("/output/properties")));
   }
 
   @Test
   void anUnknownFieldIsStillAnError() throws Exception {
-    Path file = Files.writeString(tmp.resolve("request.yaml"),
-        "model: {uri: s3://b/m}\noutput: {uri: s3://b/o}\nconcepts: [{erase: cat}]\nmethdo: {iterations: 3}\n");
-    assertThatThrownBy(() -> ErasureRequest.read(file)).hasMessageContaining("unknown field 'methdo'");
+    Path file =
+        Files.writeString(
+            tmp.resolve("request.yaml"),
+            "model: {uri: s3://b/m}\noutput: {uri: s3://b/o}\nconcepts: [{erase: cat}]\nmethdo: {iterations: 3}\n");
+    assertThatThrownBy(() -> ErasureRequest.read(file))
+        .hasMessageContaining("unknown field 'methdo'");
   }
 }

@@ -24,8 +24,11 @@ class TerminationMessageTest {
   /** The example in docs/api.md that the operator's TrainingStateMapperTest reads too. */
   static JsonNode documentedExample() throws Exception {
     String doc = Files.readString(Path.of(System.getProperty("repo.root"), "docs", "api.md"));
-    Matcher m = Pattern.compile("<!-- termination-message-example -->\\s*```json\\s*(\\{.*?})\\s*```", Pattern.DOTALL)
-        .matcher(doc);
+    Matcher m =
+        Pattern.compile(
+                "<!-- termination-message-example -->\\s*```json\\s*(\\{.*?})\\s*```",
+                Pattern.DOTALL)
+            .matcher(doc);
     assertThat(m.find()).as("the termination message example in docs/api.md").isTrue();
     return JSON.readTree(m.group(1));
   }
@@ -45,10 +48,13 @@ class TerminationMessageTest {
     record.put("finalLosses", Map.of("loss", 0.0042, "erase", 0.0031));
     record.put("endTime", "2026-01-01T10:58:32.400Z");
 
-    JsonNode message = JSON.readTree(TerminationMessage.success("s3://erased-models/x", erasureJson, record));
+    JsonNode message =
+        JSON.readTree(TerminationMessage.success("s3://erased-models/x", erasureJson, record));
 
     assertThat(message.get("outputUri").asText()).isEqualTo("s3://erased-models/x");
-    assertThat(message.get("erasureJsonSha256").asText()).isEqualTo(ErasureOutput.sha256(erasureJson)).hasSize(64);
+    assertThat(message.get("erasureJsonSha256").asText())
+        .isEqualTo(ErasureOutput.sha256(erasureJson))
+        .hasSize(64);
     assertThat(message.at("/metrics/finalLoss").asDouble()).isEqualTo(0.0042);
     assertThat(message.at("/metrics/finalLoss.erase").asDouble()).isEqualTo(0.0031);
     assertThat(message.at("/metrics/iterations").asDouble()).isEqualTo(400.0);
@@ -56,7 +62,8 @@ class TerminationMessageTest {
 
     JsonNode example = documentedExample();
     assertThat(names(message)).containsExactlyElementsOf(names(example));
-    assertThat(names(message.get("metrics"))).containsExactlyInAnyOrderElementsOf(names(example.get("metrics")));
+    assertThat(names(message.get("metrics")))
+        .containsExactlyInAnyOrderElementsOf(names(example.get("metrics")));
     example.get("metrics").forEach(v -> assertThat(v.isNumber()).isTrue());
   }
 
@@ -74,8 +81,9 @@ class TerminationMessageTest {
   @Test
   void writtenWhereTheEnvironmentSaysOrNowhereOutsideAPod() throws Exception {
     Path file = tmp.resolve("termination-log");
-    TerminationMessage message = TerminationMessage.fromEnvironment(
-        Map.of(TerminationMessage.ENV_PATH, file.toString())).orElseThrow();
+    TerminationMessage message =
+        TerminationMessage.fromEnvironment(Map.of(TerminationMessage.ENV_PATH, file.toString()))
+            .orElseThrow();
     assertThat(message.write("transient failure: x")).isEmpty();
     assertThat(Files.readString(file)).isEqualTo("transient failure: x");
     assertThat(TerminationMessage.fromEnvironment(Map.of()).isPresent())

@@ -14,8 +14,9 @@ class AttentionTest {
   @Test
   void namesItsParametersAsDiffusers() {
     Attention attn = Attention.builder(32).crossAttentionDim(24L).heads(4).dimHead(8).build();
-    assertThat(attn.namedParameters()).containsOnlyKeys(
-        "to_q.weight", "to_k.weight", "to_v.weight", "to_out.0.weight", "to_out.0.bias");
+    assertThat(attn.namedParameters())
+        .containsOnlyKeys(
+            "to_q.weight", "to_k.weight", "to_v.weight", "to_out.0.weight", "to_out.0.bias");
     assertThat(attn.namedParameters().get("to_k.weight").shape()).isEqualTo(new Shape(32, 24));
   }
 
@@ -25,7 +26,12 @@ class AttentionTest {
     int heads = 3;
     long dimHead = 4;
     try (NDManager manager = NDManager.newBaseManager()) {
-      Attention attn = Attention.builder(queryDim).crossAttentionDim(contextDim).heads(heads).dimHead(dimHead).build();
+      Attention attn =
+          Attention.builder(queryDim)
+              .crossAttentionDim(contextDim)
+              .heads(heads)
+              .dimHead(dimHead)
+              .build();
       attn.initialize(manager, 42);
       NDArray x = manager.randomNormal(new Shape(batch, queries, queryDim));
       NDArray context = manager.randomNormal(new Shape(batch, keys, contextDim));
@@ -47,7 +53,9 @@ class AttentionTest {
             for (int j = 0; j < keys; j++) {
               double s = 0;
               for (int d = 0; d < dimHead; d++) {
-                s += q[(int) ((b * queries + i) * inner + h * dimHead + d)] * k[(int) ((b * keys + j) * inner + h * dimHead + d)];
+                s +=
+                    q[(int) ((b * queries + i) * inner + h * dimHead + d)]
+                        * k[(int) ((b * keys + j) * inner + h * dimHead + d)];
               }
               scores[j] = s / Math.sqrt(dimHead);
               max = Math.max(max, scores[j]);
@@ -67,10 +75,12 @@ class AttentionTest {
           }
         }
       }
-      float[] expected = manager.create(merged, new Shape(batch, queries, inner))
-          .matMul(p.get("to_out.0.weight").array().transpose())
-          .add(p.get("to_out.0.bias").array())
-          .toFloatArray();
+      float[] expected =
+          manager
+              .create(merged, new Shape(batch, queries, inner))
+              .matMul(p.get("to_out.0.weight").array().transpose())
+              .add(p.get("to_out.0.bias").array())
+              .toFloatArray();
       float[] got = actual.toFloatArray();
       for (int i = 0; i < expected.length; i++) {
         assertThat(got[i]).isCloseTo(expected[i], within(1e-5f));
@@ -86,7 +96,9 @@ class AttentionTest {
       NDArray toK = attn.namedParameters().get("to_k.weight").array();
       toK.setRequiresGradient(true);
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray out = attn.forward(manager.randomNormal(new Shape(1, 4, 8)), manager.randomNormal(new Shape(1, 3, 6)));
+        NDArray out =
+            attn.forward(
+                manager.randomNormal(new Shape(1, 4, 8)), manager.randomNormal(new Shape(1, 3, 6)));
         collector.backward(out.square().sum());
       }
       assertThat(toK.getGradient().abs().sum().getFloat()).isGreaterThan(0f);
@@ -96,8 +108,15 @@ class AttentionTest {
   @Test
   void spatialFormWithGroupNormAndResidualKeepsTheInputShape() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      Attention attn = Attention.builder(8).heads(1).dimHead(8).bias(true).normNumGroups(2).eps(1e-6f)
-          .residualConnection(true).build();
+      Attention attn =
+          Attention.builder(8)
+              .heads(1)
+              .dimHead(8)
+              .bias(true)
+              .normNumGroups(2)
+              .eps(1e-6f)
+              .residualConnection(true)
+              .build();
       assertThat(attn.namedParameters()).containsKeys("group_norm.weight", "to_q.bias");
       attn.initialize(manager, 5);
       NDArray x = manager.randomNormal(new Shape(2, 8, 3, 4));
@@ -126,7 +145,9 @@ class AttentionTest {
         NDArray qq = q.duplicate();
         qq.setRequiresGradient(true);
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-          outputs[pass] = Attention.scaledDotProductAttention(qq, k, v, 2, 0.5f, pass == 0 ? null : zeros, false);
+          outputs[pass] =
+              Attention.scaledDotProductAttention(
+                  qq, k, v, 2, 0.5f, pass == 0 ? null : zeros, false);
           collector.backward(outputs[pass].mul(v).sum());
         }
         gradients[pass] = qq.getGradient().duplicate();

@@ -30,7 +30,8 @@ class GroupNormTest {
       GroupNorm norm = new GroupNorm(groups, channels, eps);
       norm.namedParameters().get("weight").set(manager.create(gamma));
       norm.namedParameters().get("bias").set(manager.create(beta));
-      float[] actual = norm.forward(manager.create(x, new Shape(batch, channels, h, w))).toFloatArray();
+      float[] actual =
+          norm.forward(manager.create(x, new Shape(batch, channels, h, w))).toFloatArray();
 
       int perGroup = channels / groups * h * w;
       for (int b = 0; b < batch; b++) {
@@ -69,6 +70,8 @@ class GroupNormTest {
 
   @Test
   void rejectsChannelsThatDoNotSplitIntoGroups() {
-    assertThatThrownBy(() -> new GroupNorm(32, 48, 1e-5f)).hasMessageContaining("48 channels").hasMessageContaining("32 groups");
+    assertThatThrownBy(() -> new GroupNorm(32, 48, 1e-5f))
+        .hasMessageContaining("48 channels")
+        .hasMessageContaining("32 groups");
   }
 }

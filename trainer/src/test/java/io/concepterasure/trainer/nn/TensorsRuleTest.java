@@ -1,16 +1,16 @@
 package io.concepterasure.trainer.nn;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import java.nio.ByteBuffer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,35 +21,47 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps Java values out of libtorch's memory except through {@link Tensors} (its class comment
- * says why: DJL wraps them in Java-owned buffers that garbage collection frees under autograd).
+ * Keeps Java values out of libtorch's memory except through {@link Tensors} (its class comment says
+ * why: DJL wraps them in Java-owned buffers that garbage collection frees under autograd).
  *
  * <p>The rule is checked on the compiled classes: a class that calls one of DJL's number overloads
- * ({@code x.mul(0.5f)}, {@code manager.create(1f)}) or creates an array from a Java array holds that
- * method's descriptor in its constant pool.
+ * ({@code x.mul(0.5f)}, {@code manager.create(1f)}) or creates an array from a Java array holds
+ * that method's descriptor in its constant pool.
  */
 class TensorsRuleTest {
   private static final String NDARRAY = "Lai/djl/ndarray/NDArray;";
   private static final String SHAPE = "Lai/djl/ndarray/types/Shape;";
-  /** Descriptors of DJL methods that wrap Java memory; one with "(Number)NDArray" covers mul/div/add/... */
-  private static final List<String> FORBIDDEN = List.of(
-      "(Ljava/lang/Number;)" + NDARRAY,
-      "([F)" + NDARRAY, "([F" + SHAPE + ")" + NDARRAY,
-      "([D)" + NDARRAY, "([D" + SHAPE + ")" + NDARRAY,
-      // Not "([J)NDArray" / "([I)NDArray": reshape(long...) and transpose(int...) share them.
-      "([J" + SHAPE + ")" + NDARRAY, "([I" + SHAPE + ")" + NDARRAY,
-      "(F)" + NDARRAY, "(D)" + NDARRAY);
+
+  /**
+   * Descriptors of DJL methods that wrap Java memory; one with "(Number)NDArray" covers
+   * mul/div/add/...
+   */
+  private static final List<String> FORBIDDEN =
+      List.of(
+          "(Ljava/lang/Number;)" + NDARRAY,
+          "([F)" + NDARRAY,
+          "([F" + SHAPE + ")" + NDARRAY,
+          "([D)" + NDARRAY,
+          "([D" + SHAPE + ")" + NDARRAY,
+          // Not "([J)NDArray" / "([I)NDArray": reshape(long...) and transpose(int...) share them.
+          "([J" + SHAPE + ")" + NDARRAY,
+          "([I" + SHAPE + ")" + NDARRAY,
+          "(F)" + NDARRAY,
+          "(D)" + NDARRAY);
+
   /** Tensors is the one place; SafetensorsReader clones its staging buffer itself. */
   private static final List<String> ALLOWED = List.of("nn/Tensors.class", "io/SafetensorsReader");
 
   @Test
   void noClassButTensorsWrapsJavaMemory() throws IOException {
     Path classes = Path.of("target/classes/io/concepterasure/trainer");
-    assertTrue(Files.isDirectory(classes), "compiled classes expected at " + classes.toAbsolutePath());
+    assertTrue(
+        Files.isDirectory(classes), "compiled classes expected at " + classes.toAbsolutePath());
     Map<String, String> offenders = new TreeMap<>();
     int scanned = 0;
     try (Stream<Path> files = Files.walk(classes)) {
-      for (Path file : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
+      for (Path file :
+          (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class"))::iterator) {
         scanned++;
         String relative = classes.relativize(file).toString();
         if (ALLOWED.stream().anyMatch(relative::startsWith)) {
@@ -65,7 +77,9 @@ class TensorsRuleTest {
       }
     }
     assertTrue(scanned > 50, "scanned only " + scanned + " classes");
-    assertEquals(Map.of(), offenders,
+    assertEquals(
+        Map.of(),
+        offenders,
         "these classes call DJL methods that wrap Java memory; use nn.Tensors (create, scalar, mul, ...)");
   }
 

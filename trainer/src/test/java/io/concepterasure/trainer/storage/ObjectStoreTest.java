@@ -46,7 +46,8 @@ class ObjectStoreTest {
     Path model = dir.resolve("model");
     Files.createDirectories(model.resolve("unet"));
     Files.createDirectories(model.resolve("scheduler"));
-    Files.writeString(model.resolve("model_index.json"), "{\"_class_name\":\"StableDiffusionPipeline\"}");
+    Files.writeString(
+        model.resolve("model_index.json"), "{\"_class_name\":\"StableDiffusionPipeline\"}");
     Files.writeString(model.resolve("scheduler/scheduler_config.json"), "{}");
     byte[] weights = new byte[6 << 20];
     new Random(5).nextBytes(weights);
@@ -57,9 +58,11 @@ class ObjectStoreTest {
   private void roundTrip(ObjectStore store) throws Exception {
     Path model = modelFolder();
     store.uploadFolder(model, "erased");
-    assertThat(store.list("erased")).containsExactly(
-        "erased/model_index.json", "erased/scheduler/scheduler_config.json",
-        "erased/unet/diffusion_pytorch_model.safetensors");
+    assertThat(store.list("erased"))
+        .containsExactly(
+            "erased/model_index.json",
+            "erased/scheduler/scheduler_config.json",
+            "erased/unet/diffusion_pytorch_model.safetensors");
     assertThat(store.list("")).hasSize(3);
     assertThat(store.list("eras")).isEmpty(); // a name, not a string prefix
     assertThat(store.exists("erased/model_index.json")).isTrue();
@@ -67,9 +70,14 @@ class ObjectStoreTest {
 
     Path copy = dir.resolve("copy");
     store.downloadFolder("erased", copy);
-    for (String file : List.of("model_index.json", "scheduler/scheduler_config.json",
-        "unet/diffusion_pytorch_model.safetensors")) {
-      assertThat(Files.readAllBytes(copy.resolve(file))).as(file).isEqualTo(Files.readAllBytes(model.resolve(file)));
+    for (String file :
+        List.of(
+            "model_index.json",
+            "scheduler/scheduler_config.json",
+            "unet/diffusion_pytorch_model.safetensors")) {
+      assertThat(Files.readAllBytes(copy.resolve(file)))
+          .as(file)
+          .isEqualTo(Files.readAllBytes(model.resolve(file)));
     }
     try (Stream<Path> files = Files.walk(copy)) {
       assertThat(files.filter(Files::isRegularFile)).hasSize(3); // no temporary files left
@@ -79,7 +87,8 @@ class ObjectStoreTest {
     assertThat(store.exists("erased/scheduler/scheduler_config.json")).isFalse();
     assertThatThrownBy(() -> store.download("erased/absent.json", dir.resolve("absent.json")))
         .isInstanceOf(StorageException.class)
-        .hasMessageStartingWith(store.location().resolve("erased/absent.json") + ": no such object");
+        .hasMessageStartingWith(
+            store.location().resolve("erased/absent.json") + ": no such object");
     assertThat(Files.exists(dir.resolve("absent.json"))).isFalse();
     assertThatThrownBy(() -> store.downloadFolder("nothing-here", dir.resolve("empty")))
         .hasMessage(store.location().resolve("nothing-here") + ": no objects found");
@@ -87,8 +96,11 @@ class ObjectStoreTest {
 
   @Test
   void s3FolderRoundTrip() throws Exception {
-    try (ObjectStore store = ObjectStore.open(
-        StorageUri.parse("s3://models/runs/7"), server.settings(S3Settings.MIN_PART_SIZE), null)) {
+    try (ObjectStore store =
+        ObjectStore.open(
+            StorageUri.parse("s3://models/runs/7"),
+            server.settings(S3Settings.MIN_PART_SIZE),
+            null)) {
       roundTrip(store);
     }
   }
@@ -97,7 +109,8 @@ class ObjectStoreTest {
   void pvcFolderRoundTrip() throws Exception {
     Path mounts = dir.resolve("mnt/pvc");
     Files.createDirectories(mounts.resolve("cache"));
-    try (ObjectStore store = ObjectStore.open(StorageUri.parse("pvc://cache/runs/7"), null, mounts)) {
+    try (ObjectStore store =
+        ObjectStore.open(StorageUri.parse("pvc://cache/runs/7"), null, mounts)) {
       roundTrip(store);
       assertThat(mounts.resolve("cache/runs/7/erased/model_index.json")).exists();
     }
@@ -107,19 +120,24 @@ class ObjectStoreTest {
   void commitFilesAreUploadedLast() throws Exception {
     // The order in which objects become visible: a PUT, or the completion of a multipart upload.
     List<String> keys = new CopyOnWriteArrayList<>();
-    ExecutionInterceptor keyLog = new ExecutionInterceptor() {
-      @Override
-      public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-        if (context.request() instanceof PutObjectRequest put) {
-          keys.add(put.key());
-        } else if (context.request() instanceof CompleteMultipartUploadRequest done) {
-          keys.add(done.key());
-        }
-      }
-    };
+    ExecutionInterceptor keyLog =
+        new ExecutionInterceptor() {
+          @Override
+          public void beforeExecution(
+              Context.BeforeExecution context, ExecutionAttributes attributes) {
+            if (context.request() instanceof PutObjectRequest put) {
+              keys.add(put.key());
+            } else if (context.request() instanceof CompleteMultipartUploadRequest done) {
+              keys.add(done.key());
+            }
+          }
+        };
     Path model = modelFolder();
-    try (S3ObjectStore store = new S3ObjectStore(server.settings(S3Settings.MIN_PART_SIZE),
-        StorageUri.parse("s3://models/order"), List.of(keyLog))) {
+    try (S3ObjectStore store =
+        new S3ObjectStore(
+            server.settings(S3Settings.MIN_PART_SIZE),
+            StorageUri.parse("s3://models/order"),
+            List.of(keyLog))) {
       store.uploadFolder(model, "");
       assertThat(keys).last().isEqualTo("order/model_index.json");
       assertThat(keys).hasSize(3);
@@ -128,31 +146,46 @@ class ObjectStoreTest {
       Files.writeString(model.resolve("erasure.json"), "{}");
       keys.clear();
       store.uploadFolder(model, "run", List.of("model_index.json", "erasure.json"));
-      assertThat(keys).containsExactly("order/run/scheduler/scheduler_config.json",
-          "order/run/unet/diffusion_pytorch_model.safetensors", "order/run/model_index.json", "order/run/erasure.json");
+      assertThat(keys)
+          .containsExactly(
+              "order/run/scheduler/scheduler_config.json",
+              "order/run/unet/diffusion_pytorch_model.safetensors",
+              "order/run/model_index.json",
+              "order/run/erasure.json");
     }
   }
 
   @Test
   void wrongCredentialsFailAsInvalidInputWithoutShowingTheSecret() throws Exception {
     String wrongSecret = "wrong-" + server.secretKey;
-    S3Settings wrong = new S3Settings(server.endpoint(), "us-east-1", true,
-        StaticCredentialsProvider.create(AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, wrongSecret)),
-        S3Settings.MIN_PART_SIZE);
+    S3Settings wrong =
+        new S3Settings(
+            server.endpoint(),
+            "us-east-1",
+            true,
+            StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, wrongSecret)),
+            S3Settings.MIN_PART_SIZE);
     Path file = Files.writeString(dir.resolve("f.json"), "{}");
     try (ObjectStore store = ObjectStore.open(StorageUri.parse("s3://models/x"), wrong, null)) {
       assertThatThrownBy(() -> store.upload(file, "f.json"))
           .isInstanceOf(StorageException.class)
-          .hasMessageStartingWith("s3://models/x/f.json: upload to failed: HTTP 403 SignatureDoesNotMatch")
-          .satisfies(e -> {
-            assertThat(((StorageException) e).invalidInput()).isTrue();
-            assertThat(e.getMessage()).doesNotContain(wrongSecret);
-          });
+          .hasMessageStartingWith(
+              "s3://models/x/f.json: upload to failed: HTTP 403 SignatureDoesNotMatch")
+          .satisfies(
+              e -> {
+                assertThat(((StorageException) e).invalidInput()).isTrue();
+                assertThat(e.getMessage()).doesNotContain(wrongSecret);
+              });
     }
-    try (ObjectStore store = ObjectStore.open(
-        StorageUri.parse("s3://no-such-bucket/x"), server.settings(S3Settings.MIN_PART_SIZE), null)) {
+    try (ObjectStore store =
+        ObjectStore.open(
+            StorageUri.parse("s3://no-such-bucket/x"),
+            server.settings(S3Settings.MIN_PART_SIZE),
+            null)) {
       assertThatThrownBy(() -> store.upload(file, "f.json"))
-          .hasMessageStartingWith("s3://no-such-bucket/x/f.json: upload to failed: HTTP 404 NoSuchBucket")
+          .hasMessageStartingWith(
+              "s3://no-such-bucket/x/f.json: upload to failed: HTTP 404 NoSuchBucket")
           .satisfies(e -> assertThat(((StorageException) e).invalidInput()).isTrue());
     }
   }
@@ -162,13 +195,22 @@ class ObjectStoreTest {
     Path secret = Files.createDirectories(dir.resolve("secret"));
     Files.writeString(secret.resolve(S3Settings.ACCESS_KEY_ID), S3ProxyServer.ACCESS_KEY + "\n");
     Files.writeString(secret.resolve(S3Settings.SECRET_ACCESS_KEY), server.secretKey);
-    S3Settings settings = S3Settings.from(
-        Map.of(S3Settings.ENDPOINT_URL, server.endpoint().toString(), S3Settings.REGION, "eu-west-3"), secret);
+    S3Settings settings =
+        S3Settings.from(
+            Map.of(
+                S3Settings.ENDPOINT_URL,
+                server.endpoint().toString(),
+                S3Settings.REGION,
+                "eu-west-3"),
+            secret);
     assertThat(settings.endpoint()).isEqualTo(server.endpoint());
     assertThat(settings.region()).isEqualTo("eu-west-3");
     assertThat(settings.pathStyle()).isTrue();
-    assertThat(settings.toString()).doesNotContain(server.secretKey).doesNotContain(S3ProxyServer.ACCESS_KEY);
-    try (ObjectStore store = ObjectStore.open(StorageUri.parse("s3://models/env"), settings, null)) {
+    assertThat(settings.toString())
+        .doesNotContain(server.secretKey)
+        .doesNotContain(S3ProxyServer.ACCESS_KEY);
+    try (ObjectStore store =
+        ObjectStore.open(StorageUri.parse("s3://models/env"), settings, null)) {
       store.upload(Files.writeString(dir.resolve("a.txt"), "hello"), "a.txt");
       assertThat(store.list("")).containsExactly("a.txt");
     }

@@ -15,12 +15,15 @@ final class RequestLog implements ExecutionInterceptor {
 
   @Override
   public void afterTransmission(Context.AfterTransmission context, ExecutionAttributes attributes) {
-    operations.add(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME) + " "
-        + context.httpResponse().statusCode());
+    operations.add(
+        attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME)
+            + " "
+            + context.httpResponse().statusCode());
   }
 
   @Override
-  public void afterUnmarshalling(Context.AfterUnmarshalling context, ExecutionAttributes attributes) {
+  public void afterUnmarshalling(
+      Context.AfterUnmarshalling context, ExecutionAttributes attributes) {
     if (context.response() instanceof CreateMultipartUploadResponse created) {
       uploadIds.add(created.uploadId());
     }

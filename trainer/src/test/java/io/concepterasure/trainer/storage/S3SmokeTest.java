@@ -1,7 +1,5 @@
 package io.concepterasure.trainer.storage;
 
-import java.util.Arrays;
-import org.reactivestreams.Subscription;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -19,11 +18,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 
 /**
- * The foundation's smoke test: a multipart object written and read back through the AWS SDK
- * against a real S3 server (S3Proxy on loopback, signature v4), bytes checked by SHA-256.
+ * The foundation's smoke test: a multipart object written and read back through the AWS SDK against
+ * a real S3 server (S3Proxy on loopback, signature v4), bytes checked by SHA-256.
  */
 class S3SmokeTest {
   private static final String BUCKET = "smoke";
@@ -47,11 +47,13 @@ class S3SmokeTest {
   }
 
   private static S3ObjectStore store(RequestLog log) {
-    return new S3ObjectStore(server.settings(PART), StorageUri.parse("s3://" + BUCKET + "/runs/1"), List.of(log));
+    return new S3ObjectStore(
+        server.settings(PART), StorageUri.parse("s3://" + BUCKET + "/runs/1"), List.of(log));
   }
 
   private static String sha256(Path file) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 
   @Test
@@ -63,10 +65,15 @@ class S3SmokeTest {
     RequestLog log = new RequestLog();
     try (S3ObjectStore store = store(log)) {
       store.upload(source, "unet/diffusion_pytorch_model.safetensors");
-      assertThat(log.operations).containsExactlyInAnyOrder(
-          "CreateMultipartUpload 200", "UploadPart 200", "UploadPart 200", "UploadPart 200",
-          "CompleteMultipartUpload 200");
-      assertThat(store.head("unet/diffusion_pytorch_model.safetensors").contentLength()).isEqualTo(data.length);
+      assertThat(log.operations)
+          .containsExactlyInAnyOrder(
+              "CreateMultipartUpload 200",
+              "UploadPart 200",
+              "UploadPart 200",
+              "UploadPart 200",
+              "CompleteMultipartUpload 200");
+      assertThat(store.head("unet/diffusion_pytorch_model.safetensors").contentLength())
+          .isEqualTo(data.length);
 
       Path back = dir.resolve("back/unet.safetensors");
       store.download("unet/diffusion_pytorch_model.safetensors", back);
@@ -87,16 +94,27 @@ class S3SmokeTest {
     new SplittableRandom(7).nextBytes(data);
     RequestLog log = new RequestLog();
     try (S3ObjectStore store = store(log)) {
-      S3ObjectStore.Source failingThirdPart = (offset, length) -> offset < 2 * PART
-          ? AsyncRequestBody.fromBytes(Arrays.copyOfRange(data, (int) offset, (int) (offset + length)))
-          : new FailingBody(length);
-      assertThatThrownBy(() -> store.put("vae/diffusion_pytorch_model.safetensors", data.length, failingThirdPart))
+      S3ObjectStore.Source failingThirdPart =
+          (offset, length) ->
+              offset < 2 * PART
+                  ? AsyncRequestBody.fromBytes(
+                      Arrays.copyOfRange(data, (int) offset, (int) (offset + length)))
+                  : new FailingBody(length);
+      assertThatThrownBy(
+              () ->
+                  store.put(
+                      "vae/diffusion_pytorch_model.safetensors", data.length, failingThirdPart))
           .isInstanceOf(StorageException.class)
-          .hasMessageStartingWith("s3://smoke/runs/1/vae/diffusion_pytorch_model.safetensors: upload part 3 of 3 to failed");
+          .hasMessageStartingWith(
+              "s3://smoke/runs/1/vae/diffusion_pytorch_model.safetensors: upload part 3 of 3 to failed");
 
       // Part 3 never reaches the server: its body fails before it is sent.
-      assertThat(log.operations).containsExactlyInAnyOrder(
-          "CreateMultipartUpload 200", "UploadPart 200", "UploadPart 200", "AbortMultipartUpload 204");
+      assertThat(log.operations)
+          .containsExactlyInAnyOrder(
+              "CreateMultipartUpload 200",
+              "UploadPart 200",
+              "UploadPart 200",
+              "AbortMultipartUpload 204");
       assertThat(store.exists("vae/diffusion_pytorch_model.safetensors")).isFalse();
       assertThat(store.list("")).doesNotContain("vae/diffusion_pytorch_model.safetensors");
       // The server keeps parts as hidden blobs named after the upload: none may be left.
@@ -120,22 +138,23 @@ class S3SmokeTest {
 
     @Override
     public void subscribe(Subscriber<? super ByteBuffer> s) {
-      s.onSubscribe(new Subscription() {
-        private boolean done;
+      s.onSubscribe(
+          new Subscription() {
+            private boolean done;
 
-        @Override
-        public void request(long n) {
-          if (!done) {
-            done = true;
-            s.onError(new IOException("disk read failed (injected)"));
-          }
-        }
+            @Override
+            public void request(long n) {
+              if (!done) {
+                done = true;
+                s.onError(new IOException("disk read failed (injected)"));
+              }
+            }
 
-        @Override
-        public void cancel() {
-          done = true;
-        }
-      });
+            @Override
+            public void cancel() {
+              done = true;
+            }
+          });
     }
   }
 }

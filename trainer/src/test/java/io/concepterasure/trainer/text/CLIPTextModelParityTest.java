@@ -26,15 +26,24 @@ class CLIPTextModelParityTest {
         ClipTokenizer tokenizer = ClipTokenizer.load(f.dir().resolve("tokenizer"))) {
       NDArray inputIds = f.tensor("text_encoder.input_ids", m);
       long[][] ids = PROMPTS.stream().map(tokenizer::encodePadded).toArray(long[][]::new);
-      assertThat(Arrays.stream(ids).flatMapToLong(Arrays::stream).toArray()).containsExactly(inputIds.toLongArray());
+      assertThat(Arrays.stream(ids).flatMapToLong(Arrays::stream).toArray())
+          .containsExactly(inputIds.toLongArray());
 
-      CLIPTextModel encoder = CLIPTextModel.load(f.dir().resolve("text_encoder/config.json"),
-          f.dir().resolve("text_encoder/model.safetensors"), m, DataType.FLOAT32);
-      CLIPTextModel.Output out = encoder.forward(m.create(Arrays.stream(ids).flatMapToLong(Arrays::stream).toArray(),
-          new Shape(ids.length, ids[0].length)));
+      CLIPTextModel encoder =
+          CLIPTextModel.load(
+              f.dir().resolve("text_encoder/config.json"),
+              f.dir().resolve("text_encoder/model.safetensors"),
+              m,
+              DataType.FLOAT32);
+      CLIPTextModel.Output out =
+          encoder.forward(
+              m.create(
+                  Arrays.stream(ids).flatMapToLong(Arrays::stream).toArray(),
+                  new Shape(ids.length, ids[0].length)));
       float last = maxAbsDiff(out.lastHiddenState(), f.tensor("text_encoder.last_hidden_state", m));
       float pooled = maxAbsDiff(out.pooledOutput(), f.tensor("text_encoder.pooler_output", m));
-      System.out.printf("%s CLIPTextModel: last_hidden_state %.3g, pooler_output %.3g%n", model, last, pooled);
+      System.out.printf(
+          "%s CLIPTextModel: last_hidden_state %.3g, pooler_output %.3g%n", model, last, pooled);
       assertThat(last).isLessThanOrEqualTo(1e-4f);
       assertThat(pooled).isLessThanOrEqualTo(1e-4f);
     }

@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.text;
 
-import java.util.Arrays;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +8,7 @@ import io.concepterasure.trainer.ParityFixture;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +26,8 @@ class ClipTokenizerParityTest {
   @BeforeAll
   static void load() throws IOException {
     Path root = ParityFixture.root();
-    tokens = new ObjectMapper().readTree(root.resolve("tokenizer/tokens.json").toFile()).get("tokens");
+    tokens =
+        new ObjectMapper().readTree(root.resolve("tokenizer/tokens.json").toFile()).get("tokens");
     sd1 = ClipTokenizer.load(root.resolve("tokenizer"));
     sd2 = ClipTokenizer.load(root.resolve("sd2-tiny/tokenizer"));
   }

@@ -1,9 +1,9 @@
 package io.concepterasure.trainer.toy;
 
-import ai.djl.ndarray.types.DataType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.io.StateDictWriter;
 import java.nio.file.Path;
@@ -22,7 +22,9 @@ class ShapeClassifierTest {
       classifier.train(manager, data, 400, 48, 3e-3f, step -> {});
       ShapeClassifier.Accuracy after = classifier.heldOutAccuracy(manager, data, 200, 50);
       // Chance is 0.2 for both heads; a short run must be well past it.
-      assertThat(after.shape()).as("shape accuracy after 400 steps (before %s)", before.shape()).isGreaterThan(0.6);
+      assertThat(after.shape())
+          .as("shape accuracy after 400 steps (before %s)", before.shape())
+          .isGreaterThan(0.6);
       assertThat(after.colour()).as("colour accuracy").isGreaterThan(0.8);
       assertThat(after.none()).as("none recall").isGreaterThan(0.6);
       ShapeClassifier.Accuracy look = classifier.heldOutAccuracy(manager, data, 200, 50, true);

@@ -31,7 +31,9 @@ class ShapesDatasetTest {
       assertThat(s.pixels()).hasSize(3 * 32 * 32);
       captions.add(s.caption());
     }
-    assertThat(captions).hasSize(ShapeKind.values().length * Colour.values().length).contains("a red circle");
+    assertThat(captions)
+        .hasSize(ShapeKind.values().length * Colour.values().length)
+        .contains("a red circle");
   }
 
   @Test
@@ -54,7 +56,8 @@ class ShapesDatasetTest {
       }
       coverage.put(kind, total / 50);
     }
-    // With radius r: circle π r², square (1.7 r)², triangle 1.6 r², cross 2.04 r² (blue-enough pixels).
+    // With radius r: circle π r², square (1.7 r)², triangle 1.6 r², cross 2.04 r² (blue-enough
+    // pixels).
     assertThat(coverage.get(ShapeKind.SQUARE)).isGreaterThan(coverage.get(ShapeKind.CROSS));
     assertThat(coverage.get(ShapeKind.CIRCLE)).isGreaterThan(coverage.get(ShapeKind.TRIANGLE));
     assertThat(coverage.get(ShapeKind.CROSS)).isGreaterThan(coverage.get(ShapeKind.TRIANGLE));

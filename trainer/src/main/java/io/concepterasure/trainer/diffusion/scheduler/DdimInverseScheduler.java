@@ -20,8 +20,10 @@ public final class DdimInverseScheduler {
 
   public DdimInverseScheduler(DdimSchedulerConfig config) {
     if (config.rescaleBetasZeroSnr()) {
-      // diffusers' inverse scheduler keeps the exact zero terminal alpha here, which DdimScheduler nudges.
-      throw new IllegalArgumentException("DDIM inversion with rescale_betas_zero_snr=true is not supported");
+      // diffusers' inverse scheduler keeps the exact zero terminal alpha here, which DdimScheduler
+      // nudges.
+      throw new IllegalArgumentException(
+          "DDIM inversion with rescale_betas_zero_snr=true is not supported");
     }
     this.config = config;
     this.alphasCumprod = NoiseSchedule.alphasCumprod(config);
@@ -55,21 +57,27 @@ public final class DdimInverseScheduler {
     int n = config.numTrainTimesteps();
     int from = Math.min(timestep - n / numInferenceSteps, n - 1);
     if (timestep < 0 || timestep >= n) {
-      throw new IllegalArgumentException("timestep " + timestep + " is outside [0, " + n + ") of this scheduler");
+      throw new IllegalArgumentException(
+          "timestep " + timestep + " is outside [0, " + n + ") of this scheduler");
     }
     float alphaProdT = from >= 0 ? alphasCumprod[from] : initialAlphaCumprod;
     float alphaProdTNext = alphasCumprod[timestep];
     float betaProdT = 1f - alphaProdT;
     NDArray[] x0AndEps =
         DdimScheduler.predict(
-            modelOutput, sample, DdimScheduler.sqrt(alphaProdT), DdimScheduler.sqrt(betaProdT), config.predictionType());
+            modelOutput,
+            sample,
+            DdimScheduler.sqrt(alphaProdT),
+            DdimScheduler.sqrt(betaProdT),
+            config.predictionType());
     NDArray predOriginalSample = x0AndEps[0];
     if (config.clipSample()) {
       float range = config.clipSampleRange().floatValue();
       predOriginalSample = predOriginalSample.clip(-range, range);
     }
     NDArray direction = Tensors.mul(x0AndEps[1], DdimScheduler.sqrt(1f - alphaProdTNext));
-    NDArray next = Tensors.mul(predOriginalSample, DdimScheduler.sqrt(alphaProdTNext)).add(direction);
+    NDArray next =
+        Tensors.mul(predOriginalSample, DdimScheduler.sqrt(alphaProdTNext)).add(direction);
     return new DdimScheduler.Output(next, predOriginalSample);
   }
 }

@@ -1,10 +1,10 @@
 package io.concepterasure.trainer.diffusion.scheduler;
 
-import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.Arrays;
 
 /**
  * Denoising diffusion implicit models (Song et al. 2021), as diffusers' {@code DDIMScheduler}: the
@@ -57,7 +57,9 @@ public final class DdimScheduler {
     return timesteps.clone();
   }
 
-  /** Chooses the timesteps of an {@code steps}-step sampling, descending, by the config's spacing. */
+  /**
+   * Chooses the timesteps of an {@code steps}-step sampling, descending, by the config's spacing.
+   */
   public void setTimesteps(int steps) {
     this.timesteps = spacedTimesteps(config, steps);
     this.numInferenceSteps = steps;
@@ -68,12 +70,18 @@ public final class DdimScheduler {
     }
   }
 
-  /** Ascending timesteps, as diffusers computes them before reversing (the inverse scheduler keeps this order). */
+  /**
+   * Ascending timesteps, as diffusers computes them before reversing (the inverse scheduler keeps
+   * this order).
+   */
   static int[] spacedTimesteps(DdimSchedulerConfig config, int steps) {
     int n = config.numTrainTimesteps();
     if (steps < 1 || steps > n) {
       throw new IllegalArgumentException(
-          "number of inference steps must be between 1 and num_train_timesteps=" + n + ", got " + steps);
+          "number of inference steps must be between 1 and num_train_timesteps="
+              + n
+              + ", got "
+              + steps);
     }
     int[] ts = new int[steps];
     switch (config.timestepSpacing()) {
@@ -110,9 +118,11 @@ public final class DdimScheduler {
   /**
    * One DDIM step from {@code timestep} to the previous inference timestep.
    *
-   * @param eta the weight of fresh noise (0 = DDIM, 1 = DDPM-like); needs {@code varianceNoise} when > 0
-   * @param useClippedModelOutput when x0 was clipped ({@code clip_sample}), re-derive the noise from
-   *     the clipped x0 so that the step stays consistent with it (as diffusers' flag of that name)
+   * @param eta the weight of fresh noise (0 = DDIM, 1 = DDPM-like); needs {@code varianceNoise}
+   *     when > 0
+   * @param useClippedModelOutput when x0 was clipped ({@code clip_sample}), re-derive the noise
+   *     from the clipped x0 so that the step stays consistent with it (as diffusers' flag of that
+   *     name)
    */
   public Output step(
       NDArray modelOutput,
@@ -155,15 +165,23 @@ public final class DdimScheduler {
   }
 
   /** x0 and epsilon from the network output, by the config's prediction type. */
-  static NDArray[] predict(NDArray modelOutput, NDArray sample, float sqrtAlpha, float sqrtBeta, String type) {
+  static NDArray[] predict(
+      NDArray modelOutput, NDArray sample, float sqrtAlpha, float sqrtBeta, String type) {
     return switch (type) {
-      case "epsilon" -> new NDArray[] {Tensors.div(sample.sub(Tensors.mul(modelOutput, sqrtBeta)), sqrtAlpha), modelOutput};
-      case "sample" -> new NDArray[] {modelOutput, Tensors.div(sample.sub(Tensors.mul(modelOutput, sqrtAlpha)), sqrtBeta)};
+      case "epsilon" ->
+          new NDArray[] {
+            Tensors.div(sample.sub(Tensors.mul(modelOutput, sqrtBeta)), sqrtAlpha), modelOutput
+          };
+      case "sample" ->
+          new NDArray[] {
+            modelOutput, Tensors.div(sample.sub(Tensors.mul(modelOutput, sqrtAlpha)), sqrtBeta)
+          };
       // Salimans & Ho 2022: v = sqrt(a) eps - sqrt(1 - a) x0.
-      case "v_prediction" -> new NDArray[] {
-        Tensors.mul(sample, sqrtAlpha).sub(Tensors.mul(modelOutput, sqrtBeta)),
-        Tensors.mul(modelOutput, sqrtAlpha).add(Tensors.mul(sample, sqrtBeta))
-      };
+      case "v_prediction" ->
+          new NDArray[] {
+            Tensors.mul(sample, sqrtAlpha).sub(Tensors.mul(modelOutput, sqrtBeta)),
+            Tensors.mul(modelOutput, sqrtAlpha).add(Tensors.mul(sample, sqrtBeta))
+          };
       default -> throw new IllegalStateException(type);
     };
   }
@@ -172,7 +190,10 @@ public final class DdimScheduler {
     return predict(modelOutput, sample, sqrtAlpha, sqrtBeta, config.predictionType());
   }
 
-  /** The forward process q(x_t | x_0): sqrt(a_t) x0 + sqrt(1 - a_t) noise, one timestep per batch item. */
+  /**
+   * The forward process q(x_t | x_0): sqrt(a_t) x0 + sqrt(1 - a_t) noise, one timestep per batch
+   * item.
+   */
   public NDArray addNoise(NDArray originalSamples, NDArray noise, int[] timesteps) {
     NDArray sqrtAlpha = perItem(originalSamples, timesteps, false);
     NDArray sqrtOneMinusAlpha = perItem(originalSamples, timesteps, true);

@@ -45,25 +45,30 @@ public record DdimSchedulerConfig(
     timestepSpacing = timestepSpacing == null ? "leading" : timestepSpacing;
     rescaleBetasZeroSnr = rescaleBetasZeroSnr == null ? Boolean.FALSE : rescaleBetasZeroSnr;
     if (numTrainTimesteps < 1) {
-      throw new IllegalArgumentException("scheduler config: num_train_timesteps must be positive, got " + numTrainTimesteps);
+      throw new IllegalArgumentException(
+          "scheduler config: num_train_timesteps must be positive, got " + numTrainTimesteps);
     }
     if (!List.of("epsilon", "sample", "v_prediction").contains(predictionType)) {
       throw new IllegalArgumentException(
-          "scheduler config: prediction_type must be epsilon, sample or v_prediction, got " + predictionType);
+          "scheduler config: prediction_type must be epsilon, sample or v_prediction, got "
+              + predictionType);
     }
     if (!List.of("leading", "trailing", "linspace").contains(timestepSpacing)) {
       throw new IllegalArgumentException(
-          "scheduler config: timestep_spacing must be leading, trailing or linspace, got " + timestepSpacing);
+          "scheduler config: timestep_spacing must be leading, trailing or linspace, got "
+              + timestepSpacing);
     }
     if (thresholding) {
-      // Dynamic thresholding is for pixel-space models (Imagen); no Stable Diffusion config sets it.
+      // Dynamic thresholding is for pixel-space models (Imagen); no Stable Diffusion config sets
+      // it.
       throw new IllegalArgumentException("scheduler config: thresholding=true is not supported");
     }
   }
 
   /** All defaults, as {@code DDIMScheduler()} with no arguments. */
   public static DdimSchedulerConfig defaults() {
-    return new DdimSchedulerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new DdimSchedulerConfig(
+        null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   public static DdimSchedulerConfig read(Path file) {
@@ -72,17 +77,42 @@ public record DdimSchedulerConfig(
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .readValue(Files.readAllBytes(file), DdimSchedulerConfig.class);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read scheduler config " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read scheduler config " + file + ": " + e.getMessage(), e);
     }
   }
 
   public DdimSchedulerConfig withPredictionType(String type) {
-    return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, trainedBetas, clipSample,
-        setAlphaToOne, stepsOffset, type, thresholding, clipSampleRange, timestepSpacing, rescaleBetasZeroSnr);
+    return new DdimSchedulerConfig(
+        numTrainTimesteps,
+        betaStart,
+        betaEnd,
+        betaSchedule,
+        trainedBetas,
+        clipSample,
+        setAlphaToOne,
+        stepsOffset,
+        type,
+        thresholding,
+        clipSampleRange,
+        timestepSpacing,
+        rescaleBetasZeroSnr);
   }
 
   public DdimSchedulerConfig withClipSample(boolean clip) {
-    return new DdimSchedulerConfig(numTrainTimesteps, betaStart, betaEnd, betaSchedule, trainedBetas, clip,
-        setAlphaToOne, stepsOffset, predictionType, thresholding, clipSampleRange, timestepSpacing, rescaleBetasZeroSnr);
+    return new DdimSchedulerConfig(
+        numTrainTimesteps,
+        betaStart,
+        betaEnd,
+        betaSchedule,
+        trainedBetas,
+        clip,
+        setAlphaToOne,
+        stepsOffset,
+        predictionType,
+        thresholding,
+        clipSampleRange,
+        timestepSpacing,
+        rescaleBetasZeroSnr);
   }
 }

@@ -3,8 +3,8 @@ package io.concepterasure.trainer.diffusion.scheduler;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import java.util.List;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.List;
 
 /**
  * The cumulative products of alphas that every diffusers scheduler derives from its betas, computed
@@ -25,10 +25,14 @@ final class NoiseSchedule {
       float[] cumprod = alphas.cumProd(0).toFloatArray();
       if (cumprod.length != n) {
         throw new IllegalArgumentException(
-            "scheduler config: trained_betas has " + cumprod.length + " values but num_train_timesteps is " + n);
+            "scheduler config: trained_betas has "
+                + cumprod.length
+                + " values but num_train_timesteps is "
+                + n);
       }
       if (config.rescaleBetasZeroSnr()) {
-        // diffusers: a zero terminal alpha would divide by zero in the step, so it is nudged to 2**-24.
+        // diffusers: a zero terminal alpha would divide by zero in the step, so it is nudged to
+        // 2**-24.
         cumprod[n - 1] = (float) Math.pow(2, -24);
       }
       return cumprod;
@@ -46,14 +50,22 @@ final class NoiseSchedule {
       return Tensors.create(manager, values);
     }
     return switch (config.betaSchedule()) {
-      case "linear" -> manager.linspace(config.betaStart().floatValue(), config.betaEnd().floatValue(), n, true);
+      case "linear" ->
+          manager.linspace(config.betaStart().floatValue(), config.betaEnd().floatValue(), n, true);
       // Linear in sqrt(beta): the schedule Stable Diffusion was trained with.
-      case "scaled_linear" -> Tensors.pow(
-          manager.linspace((float) Math.sqrt(config.betaStart()), (float) Math.sqrt(config.betaEnd()), n, true), 2f);
+      case "scaled_linear" ->
+          Tensors.pow(
+              manager.linspace(
+                  (float) Math.sqrt(config.betaStart()),
+                  (float) Math.sqrt(config.betaEnd()),
+                  n,
+                  true),
+              2f);
       case "squaredcos_cap_v2" -> Tensors.create(manager, cosineBetas(n));
-      default -> throw new IllegalArgumentException(
-          "scheduler config: beta_schedule must be linear, scaled_linear or squaredcos_cap_v2, got "
-              + config.betaSchedule());
+      default ->
+          throw new IllegalArgumentException(
+              "scheduler config: beta_schedule must be linear, scaled_linear or squaredcos_cap_v2, got "
+                  + config.betaSchedule());
     };
   }
 
@@ -73,7 +85,9 @@ final class NoiseSchedule {
     return c * c;
   }
 
-  /** Lin et al. 2023, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Algorithm 1. */
+  /**
+   * Lin et al. 2023, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Algorithm 1.
+   */
   private static NDArray rescaleZeroTerminalSnr(NDArray betas) {
     NDArray alphasBarSqrt = Tensors.add(betas.neg(), 1f).cumProd(0).sqrt();
     long n = alphasBarSqrt.size();

@@ -12,7 +12,10 @@ import io.concepterasure.trainer.nn.Module;
  * feed-forward ({@code ff}).
  */
 public final class BasicTransformerBlock extends Module {
-  /** diffusers' {@code norm_eps} default for these layer norms (the group norm around them uses 1e-6). */
+  /**
+   * diffusers' {@code norm_eps} default for these layer norms (the group norm around them uses
+   * 1e-6).
+   */
   public static final float NORM_EPS = 1e-5f;
 
   private final boolean onlyCrossAttention;
@@ -23,19 +26,34 @@ public final class BasicTransformerBlock extends Module {
   private final LayerNorm norm3;
   private final FeedForward ff;
 
-  public BasicTransformerBlock(int dim, int numAttentionHeads, int attentionHeadDim, int crossAttentionDim,
-      boolean onlyCrossAttention, boolean upcastAttention) {
+  public BasicTransformerBlock(
+      int dim,
+      int numAttentionHeads,
+      int attentionHeadDim,
+      int crossAttentionDim,
+      boolean onlyCrossAttention,
+      boolean upcastAttention) {
     this.onlyCrossAttention = onlyCrossAttention;
     this.norm1 = child("norm1", new LayerNorm(dim, NORM_EPS));
-    this.attn1 = child("attn1", Attention.builder(dim)
-        .heads(numAttentionHeads).dimHead(attentionHeadDim)
-        .crossAttentionDim(onlyCrossAttention ? (long) crossAttentionDim : null)
-        .upcastAttention(upcastAttention).build());
+    this.attn1 =
+        child(
+            "attn1",
+            Attention.builder(dim)
+                .heads(numAttentionHeads)
+                .dimHead(attentionHeadDim)
+                .crossAttentionDim(onlyCrossAttention ? (long) crossAttentionDim : null)
+                .upcastAttention(upcastAttention)
+                .build());
     this.norm2 = child("norm2", new LayerNorm(dim, NORM_EPS));
-    this.attn2 = child("attn2", Attention.builder(dim)
-        .heads(numAttentionHeads).dimHead(attentionHeadDim)
-        .crossAttentionDim((long) crossAttentionDim)
-        .upcastAttention(upcastAttention).build());
+    this.attn2 =
+        child(
+            "attn2",
+            Attention.builder(dim)
+                .heads(numAttentionHeads)
+                .dimHead(attentionHeadDim)
+                .crossAttentionDim((long) crossAttentionDim)
+                .upcastAttention(upcastAttention)
+                .build());
     this.norm3 = child("norm3", new LayerNorm(dim, NORM_EPS));
     this.ff = child("ff", new FeedForward(dim, 4, "geglu", true));
   }

@@ -14,18 +14,45 @@ public final class CrossAttnDownBlock2D extends Module implements DownBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Downsample2D> downsamplers;
 
-  public CrossAttnDownBlock2D(int numLayers, int transformerLayersPerBlock, int inChannels, int outChannels,
-      int tembChannels, float resnetEps, String resnetActFn, int resnetGroups, int numAttentionHeads,
-      int crossAttentionDim, boolean addDownsample, int downsamplePadding, boolean useLinearProjection,
-      boolean onlyCrossAttention, boolean upcastAttention) {
+  public CrossAttnDownBlock2D(
+      int numLayers,
+      int transformerLayersPerBlock,
+      int inChannels,
+      int outChannels,
+      int tembChannels,
+      float resnetEps,
+      String resnetActFn,
+      int resnetGroups,
+      int numAttentionHeads,
+      int crossAttentionDim,
+      boolean addDownsample,
+      int downsamplePadding,
+      boolean useLinearProjection,
+      boolean onlyCrossAttention,
+      boolean upcastAttention) {
     this.attentions = child("attentions", new ModuleList<>());
     this.resnets = child("resnets", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
-      resnets.add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, tembChannels, resnetGroups,
-          resnetEps, resnetActFn, 1.0));
-      attentions.add(new Transformer2DModel(numAttentionHeads, outChannels / numAttentionHeads, outChannels,
-          transformerLayersPerBlock, crossAttentionDim, resnetGroups, useLinearProjection, onlyCrossAttention,
-          upcastAttention));
+      resnets.add(
+          new ResnetBlock2D(
+              i == 0 ? inChannels : outChannels,
+              outChannels,
+              tembChannels,
+              resnetGroups,
+              resnetEps,
+              resnetActFn,
+              1.0));
+      attentions.add(
+          new Transformer2DModel(
+              numAttentionHeads,
+              outChannels / numAttentionHeads,
+              outChannels,
+              transformerLayersPerBlock,
+              crossAttentionDim,
+              resnetGroups,
+              useLinearProjection,
+              onlyCrossAttention,
+              upcastAttention));
     }
     this.downsamplers = addDownsample ? child("downsamplers", new ModuleList<>()) : null;
     if (addDownsample) {
@@ -34,7 +61,8 @@ public final class CrossAttnDownBlock2D extends Module implements DownBlock {
   }
 
   @Override
-  public NDArray forward(NDArray hiddenStates, NDArray temb, NDArray encoderHiddenStates, List<NDArray> resSamples) {
+  public NDArray forward(
+      NDArray hiddenStates, NDArray temb, NDArray encoderHiddenStates, List<NDArray> resSamples) {
     NDArray h = hiddenStates;
     for (int i = 0; i < resnets.size(); i++) {
       h = resnets.get(i).forward(h, temb);

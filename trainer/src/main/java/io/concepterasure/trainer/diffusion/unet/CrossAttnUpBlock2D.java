@@ -16,20 +16,47 @@ public final class CrossAttnUpBlock2D extends Module implements UpBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Upsample2D> upsamplers;
 
-  public CrossAttnUpBlock2D(int numLayers, int transformerLayersPerBlock, int inChannels, int prevOutputChannel,
-      int outChannels, int tembChannels, float resnetEps, String resnetActFn, int resnetGroups,
-      int numAttentionHeads, int crossAttentionDim, boolean addUpsample, boolean useLinearProjection,
-      boolean onlyCrossAttention, boolean upcastAttention) {
+  public CrossAttnUpBlock2D(
+      int numLayers,
+      int transformerLayersPerBlock,
+      int inChannels,
+      int prevOutputChannel,
+      int outChannels,
+      int tembChannels,
+      float resnetEps,
+      String resnetActFn,
+      int resnetGroups,
+      int numAttentionHeads,
+      int crossAttentionDim,
+      boolean addUpsample,
+      boolean useLinearProjection,
+      boolean onlyCrossAttention,
+      boolean upcastAttention) {
     this.attentions = child("attentions", new ModuleList<>());
     this.resnets = child("resnets", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
       int resSkipChannels = i == numLayers - 1 ? inChannels : outChannels;
       int resnetInChannels = i == 0 ? prevOutputChannel : outChannels;
-      resnets.add(new ResnetBlock2D(resnetInChannels + resSkipChannels, outChannels, tembChannels, resnetGroups,
-          resnetEps, resnetActFn, 1.0));
-      attentions.add(new Transformer2DModel(numAttentionHeads, outChannels / numAttentionHeads, outChannels,
-          transformerLayersPerBlock, crossAttentionDim, resnetGroups, useLinearProjection, onlyCrossAttention,
-          upcastAttention));
+      resnets.add(
+          new ResnetBlock2D(
+              resnetInChannels + resSkipChannels,
+              outChannels,
+              tembChannels,
+              resnetGroups,
+              resnetEps,
+              resnetActFn,
+              1.0));
+      attentions.add(
+          new Transformer2DModel(
+              numAttentionHeads,
+              outChannels / numAttentionHeads,
+              outChannels,
+              transformerLayersPerBlock,
+              crossAttentionDim,
+              resnetGroups,
+              useLinearProjection,
+              onlyCrossAttention,
+              upcastAttention));
     }
     this.upsamplers = addUpsample ? child("upsamplers", new ModuleList<>()) : null;
     if (addUpsample) {
@@ -43,7 +70,11 @@ public final class CrossAttnUpBlock2D extends Module implements UpBlock {
   }
 
   @Override
-  public NDArray forward(NDArray hiddenStates, List<NDArray> resSamples, NDArray temb, NDArray encoderHiddenStates,
+  public NDArray forward(
+      NDArray hiddenStates,
+      List<NDArray> resSamples,
+      NDArray temb,
+      NDArray encoderHiddenStates,
       long[] upsampleSize) {
     NDArray h = hiddenStates;
     for (int i = 0; i < resnets.size(); i++) {

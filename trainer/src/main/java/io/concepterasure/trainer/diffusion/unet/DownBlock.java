@@ -9,5 +9,6 @@ public interface DownBlock {
    * @param resSamples receives the states the up blocks will take as skip connections, in order
    * @return the block's output
    */
-  NDArray forward(NDArray hiddenStates, NDArray temb, NDArray encoderHiddenStates, List<NDArray> resSamples);
+  NDArray forward(
+      NDArray hiddenStates, NDArray temb, NDArray encoderHiddenStates, List<NDArray> resSamples);
 }

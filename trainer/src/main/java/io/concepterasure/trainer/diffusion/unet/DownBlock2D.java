@@ -10,12 +10,27 @@ public final class DownBlock2D extends Module implements DownBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Downsample2D> downsamplers;
 
-  public DownBlock2D(int numLayers, int inChannels, int outChannels, int tembChannels, float resnetEps,
-      String resnetActFn, int resnetGroups, boolean addDownsample, int downsamplePadding) {
+  public DownBlock2D(
+      int numLayers,
+      int inChannels,
+      int outChannels,
+      int tembChannels,
+      float resnetEps,
+      String resnetActFn,
+      int resnetGroups,
+      boolean addDownsample,
+      int downsamplePadding) {
     this.resnets = child("resnets", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
-      resnets.add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, tembChannels, resnetGroups,
-          resnetEps, resnetActFn, 1.0));
+      resnets.add(
+          new ResnetBlock2D(
+              i == 0 ? inChannels : outChannels,
+              outChannels,
+              tembChannels,
+              resnetGroups,
+              resnetEps,
+              resnetActFn,
+              1.0));
     }
     this.downsamplers = addDownsample ? child("downsamplers", new ModuleList<>()) : null;
     if (addDownsample) {
@@ -24,7 +39,8 @@ public final class DownBlock2D extends Module implements DownBlock {
   }
 
   @Override
-  public NDArray forward(NDArray hiddenStates, NDArray temb, NDArray encoderHiddenStates, List<NDArray> resSamples) {
+  public NDArray forward(
+      NDArray hiddenStates, NDArray temb, NDArray encoderHiddenStates, List<NDArray> resSamples) {
     NDArray h = hiddenStates;
     for (ResnetBlock2D resnet : resnets) {
       h = resnet.forward(h, temb);

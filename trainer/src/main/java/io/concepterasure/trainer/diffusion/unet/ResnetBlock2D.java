@@ -6,12 +6,12 @@ import io.concepterasure.trainer.nn.Conv2d;
 import io.concepterasure.trainer.nn.GroupNorm;
 import io.concepterasure.trainer.nn.Linear;
 import io.concepterasure.trainer.nn.Module;
-import java.util.function.UnaryOperator;
 import io.concepterasure.trainer.nn.Tensors;
+import java.util.function.UnaryOperator;
 
 /**
- * diffusers' {@code ResnetBlock2D} with {@code time_embedding_norm="default"}: norm, act, conv, plus
- * the projected time embedding, norm, act, conv, then the (1x1-projected when channels change)
+ * diffusers' {@code ResnetBlock2D} with {@code time_embedding_norm="default"}: norm, act, conv,
+ * plus the projected time embedding, norm, act, conv, then the (1x1-projected when channels change)
  * input added and the sum divided by {@code output_scale_factor}.
  */
 public final class ResnetBlock2D extends Module {
@@ -27,16 +27,25 @@ public final class ResnetBlock2D extends Module {
   /**
    * @param tembChannels width of the time embedding, or 0 for none
    */
-  public ResnetBlock2D(int inChannels, int outChannels, int tembChannels, int groups, float eps, String actFn,
+  public ResnetBlock2D(
+      int inChannels,
+      int outChannels,
+      int tembChannels,
+      int groups,
+      float eps,
+      String actFn,
       double outputScaleFactor) {
     this.norm1 = child("norm1", new GroupNorm(groups, inChannels, eps));
     this.conv1 = child("conv1", new Conv2d(inChannels, outChannels, 3, 1, 1));
-    this.timeEmbProj = tembChannels > 0 ? child("time_emb_proj", new Linear(tembChannels, outChannels)) : null;
+    this.timeEmbProj =
+        tembChannels > 0 ? child("time_emb_proj", new Linear(tembChannels, outChannels)) : null;
     this.norm2 = child("norm2", new GroupNorm(groups, outChannels, eps));
     this.conv2 = child("conv2", new Conv2d(outChannels, outChannels, 3, 1, 1));
     this.nonlinearity = Activations.get(actFn, "act_fn");
-    this.convShortcut = inChannels != outChannels
-        ? child("conv_shortcut", new Conv2d(inChannels, outChannels, 1, 1, 0)) : null;
+    this.convShortcut =
+        inChannels != outChannels
+            ? child("conv_shortcut", new Conv2d(inChannels, outChannels, 1, 1, 0))
+            : null;
     this.outputScaleFactor = (float) outputScaleFactor;
   }
 

@@ -11,8 +11,8 @@ import io.concepterasure.trainer.nn.ModuleList;
 /**
  * diffusers' {@code Transformer2DModel} on continuous input: group norm (eps 1e-6), {@code proj_in}
  * to tokens, {@link BasicTransformerBlock}s, {@code proj_out} back to the feature map, plus the
- * input. The projections are 1x1 convolutions (SD 1.x) or linear layers on the tokens
- * ({@code use_linear_projection}, SD 2.x).
+ * input. The projections are 1x1 convolutions (SD 1.x) or linear layers on the tokens ({@code
+ * use_linear_projection}, SD 2.x).
  */
 public final class Transformer2DModel extends Module {
   private static final float NORM_EPS = 1e-6f;
@@ -23,21 +23,42 @@ public final class Transformer2DModel extends Module {
   private final ModuleList<BasicTransformerBlock> transformerBlocks;
   private final Module projOut;
 
-  public Transformer2DModel(int numAttentionHeads, int attentionHeadDim, int inChannels, int numLayers,
-      int crossAttentionDim, int normNumGroups, boolean useLinearProjection, boolean onlyCrossAttention,
+  public Transformer2DModel(
+      int numAttentionHeads,
+      int attentionHeadDim,
+      int inChannels,
+      int numLayers,
+      int crossAttentionDim,
+      int normNumGroups,
+      boolean useLinearProjection,
+      boolean onlyCrossAttention,
       boolean upcastAttention) {
     this.useLinearProjection = useLinearProjection;
     int innerDim = numAttentionHeads * attentionHeadDim;
     this.norm = child("norm", new GroupNorm(normNumGroups, inChannels, NORM_EPS));
-    this.projIn = child("proj_in",
-        useLinearProjection ? new Linear(inChannels, innerDim) : new Conv2d(inChannels, innerDim, 1, 1, 0));
+    this.projIn =
+        child(
+            "proj_in",
+            useLinearProjection
+                ? new Linear(inChannels, innerDim)
+                : new Conv2d(inChannels, innerDim, 1, 1, 0));
     this.transformerBlocks = child("transformer_blocks", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
-      transformerBlocks.add(new BasicTransformerBlock(innerDim, numAttentionHeads, attentionHeadDim,
-          crossAttentionDim, onlyCrossAttention, upcastAttention));
+      transformerBlocks.add(
+          new BasicTransformerBlock(
+              innerDim,
+              numAttentionHeads,
+              attentionHeadDim,
+              crossAttentionDim,
+              onlyCrossAttention,
+              upcastAttention));
     }
-    this.projOut = child("proj_out",
-        useLinearProjection ? new Linear(innerDim, inChannels) : new Conv2d(innerDim, inChannels, 1, 1, 0));
+    this.projOut =
+        child(
+            "proj_out",
+            useLinearProjection
+                ? new Linear(innerDim, inChannels)
+                : new Conv2d(innerDim, inChannels, 1, 1, 0));
   }
 
   /**

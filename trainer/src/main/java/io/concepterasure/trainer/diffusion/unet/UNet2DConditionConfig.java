@@ -1,7 +1,6 @@
 package io.concepterasure.trainer.diffusion.unet;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import java.util.function.Predicate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -16,18 +15,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
- * The {@code unet/config.json} of a diffusers Stable Diffusion 1.x / 2.x model: diffusers'
- * {@code UNet2DConditionModel.__init__} arguments under their names (in camel case here) with
- * diffusers' defaults.
+ * The {@code unet/config.json} of a diffusers Stable Diffusion 1.x / 2.x model: diffusers' {@code
+ * UNet2DConditionModel.__init__} arguments under their names (in camel case here) with diffusers'
+ * defaults.
  *
- * <p>Arguments that diffusers accepts either as one value or one per down block
- * ({@code layers_per_block}, {@code cross_attention_dim}, {@code transformer_layers_per_block},
- * {@code attention_head_dim}, {@code only_cross_attention}) are held here already expanded to one
- * per down block, as diffusers expands them. Values this runtime does not implement (other block
- * types, class or addition embeddings, Fourier time embeddings, ...) are rejected with an error
- * naming the field, so an unsupported model never loads into a wrong architecture.
+ * <p>Arguments that diffusers accepts either as one value or one per down block ({@code
+ * layers_per_block}, {@code cross_attention_dim}, {@code transformer_layers_per_block}, {@code
+ * attention_head_dim}, {@code only_cross_attention}) are held here already expanded to one per down
+ * block, as diffusers expands them. Values this runtime does not implement (other block types,
+ * class or addition embeddings, Fourier time embeddings, ...) are rejected with an error naming the
+ * field, so an unsupported model never loads into a wrong architecture.
  */
 public record UNet2DConditionConfig(
     Integer sampleSize,
@@ -66,19 +66,31 @@ public record UNet2DConditionConfig(
     int blocks = downBlockTypes.size();
     for (String type : downBlockTypes) {
       if (!DOWN_BLOCK_TYPES.contains(type)) {
-        throw new IllegalArgumentException("down_block_types: unsupported block type '" + type + "' (supported: "
-            + String.join(", ", DOWN_BLOCK_TYPES) + ")");
+        throw new IllegalArgumentException(
+            "down_block_types: unsupported block type '"
+                + type
+                + "' (supported: "
+                + String.join(", ", DOWN_BLOCK_TYPES)
+                + ")");
       }
     }
     for (String type : upBlockTypes) {
       if (!UP_BLOCK_TYPES.contains(type)) {
-        throw new IllegalArgumentException("up_block_types: unsupported block type '" + type + "' (supported: "
-            + String.join(", ", UP_BLOCK_TYPES) + ")");
+        throw new IllegalArgumentException(
+            "up_block_types: unsupported block type '"
+                + type
+                + "' (supported: "
+                + String.join(", ", UP_BLOCK_TYPES)
+                + ")");
       }
     }
     if (midBlockType != null && !MID_BLOCK_TYPE.equals(midBlockType)) {
-      throw new IllegalArgumentException("mid_block_type: unsupported block type '" + midBlockType + "' (supported: "
-          + MID_BLOCK_TYPE + " or null)");
+      throw new IllegalArgumentException(
+          "mid_block_type: unsupported block type '"
+              + midBlockType
+              + "' (supported: "
+              + MID_BLOCK_TYPE
+              + " or null)");
     }
     requireLength("up_block_types", upBlockTypes, blocks);
     requireLength("block_out_channels", blockOutChannels, blocks);
@@ -90,13 +102,23 @@ public record UNet2DConditionConfig(
     for (int i = 0; i < blocks; i++) {
       int channels = blockOutChannels.get(i);
       if (channels % normNumGroups != 0) {
-        throw new IllegalArgumentException("norm_num_groups: " + normNumGroups + " does not divide block_out_channels["
-            + i + "] = " + channels);
+        throw new IllegalArgumentException(
+            "norm_num_groups: "
+                + normNumGroups
+                + " does not divide block_out_channels["
+                + i
+                + "] = "
+                + channels);
       }
       // diffusers' naming quirk: attention_head_dim is the number of heads.
       if (channels % attentionHeadDim.get(i) != 0) {
-        throw new IllegalArgumentException("attention_head_dim: " + attentionHeadDim.get(i)
-            + " heads do not divide block_out_channels[" + i + "] = " + channels);
+        throw new IllegalArgumentException(
+            "attention_head_dim: "
+                + attentionHeadDim.get(i)
+                + " heads do not divide block_out_channels["
+                + i
+                + "] = "
+                + channels);
       }
     }
     downBlockTypes = List.copyOf(downBlockTypes);
@@ -111,22 +133,25 @@ public record UNet2DConditionConfig(
 
   /**
    * Heads of the attention layers in down block {@code i} (and of the mid block for the last):
-   * diffusers sets {@code num_attention_heads = attention_head_dim}, so each head has
-   * {@code channels / heads} dimensions.
+   * diffusers sets {@code num_attention_heads = attention_head_dim}, so each head has {@code
+   * channels / heads} dimensions.
    */
   public int numAttentionHeads(int block) {
     return attentionHeadDim.get(block);
   }
 
   /**
-   * The latent height and width the model was trained at ({@code sample_size}; diffusers'
-   * default {@code None}): only sets the default image size, so {@code defaultValue} when absent.
+   * The latent height and width the model was trained at ({@code sample_size}; diffusers' default
+   * {@code None}): only sets the default image size, so {@code defaultValue} when absent.
    */
   public int sampleSizeOr(int defaultValue) {
     return sampleSize != null ? sampleSize : defaultValue;
   }
 
-  /** diffusers' {@code time_embed_dim}: {@code time_embedding_dim}, else 4 x the first block's channels. */
+  /**
+   * diffusers' {@code time_embed_dim}: {@code time_embedding_dim}, else 4 x the first block's
+   * channels.
+   */
   public int timeEmbedDim() {
     return timeEmbeddingDim != null ? timeEmbeddingDim : blockOutChannels.get(0) * 4;
   }
@@ -146,7 +171,8 @@ public record UNet2DConditionConfig(
     try {
       root = JSON.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("UNet config is not valid JSON: " + e.getOriginalMessage(), e);
+      throw new IllegalArgumentException(
+          "UNet config is not valid JSON: " + e.getOriginalMessage(), e);
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException("UNet config must be a JSON object");
@@ -177,48 +203,78 @@ public record UNet2DConditionConfig(
     f.requireDefault("cross_attention_norm", null);
     f.requireDefault("dropout", 0.0);
 
-    List<String> downBlockTypes = f.strings("down_block_types",
-        List.of("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"));
+    List<String> downBlockTypes =
+        f.strings(
+            "down_block_types",
+            List.of(
+                "CrossAttnDownBlock2D",
+                "CrossAttnDownBlock2D",
+                "CrossAttnDownBlock2D",
+                "DownBlock2D"));
     int blocks = downBlockTypes.size();
     Integer normNumGroups = f.integer("norm_num_groups", 32);
     if (normNumGroups == null) {
       throw new IllegalArgumentException("norm_num_groups: null is not supported");
     }
-    UNet2DConditionConfig config = new UNet2DConditionConfig(
-        f.integer("sample_size", null),
-        f.integer("in_channels", 4),
-        f.integer("out_channels", 4),
-        f.bool("center_input_sample", false),
-        f.bool("flip_sin_to_cos", true),
-        f.number("freq_shift", 0.0),
-        downBlockTypes,
-        f.string("mid_block_type", MID_BLOCK_TYPE),
-        f.strings("up_block_types",
-            List.of("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D")),
-        f.perBlock("only_cross_attention", false, blocks, JsonNode::isBoolean, JsonNode::booleanValue),
-        f.integers("block_out_channels", List.of(320, 640, 1280, 1280)),
-        f.perBlock("layers_per_block", 2, blocks, JsonNode::canConvertToExactIntegral, JsonNode::intValue),
-        f.integer("downsample_padding", 1),
-        f.number("mid_block_scale_factor", 1.0),
-        f.string("act_fn", "silu"),
-        normNumGroups,
-        f.number("norm_eps", 1e-5),
-        f.perBlock("cross_attention_dim", 1280, blocks, JsonNode::canConvertToExactIntegral, JsonNode::intValue),
-        f.perBlock("transformer_layers_per_block", 1, blocks, JsonNode::canConvertToExactIntegral, JsonNode::intValue),
-        f.perBlock("attention_head_dim", 8, blocks, JsonNode::canConvertToExactIntegral, JsonNode::intValue),
-        f.bool("use_linear_projection", false),
-        f.bool("upcast_attention", false),
-        f.integer("time_embedding_dim", null),
-        f.integer("conv_in_kernel", 3),
-        f.integer("conv_out_kernel", 3));
+    UNet2DConditionConfig config =
+        new UNet2DConditionConfig(
+            f.integer("sample_size", null),
+            f.integer("in_channels", 4),
+            f.integer("out_channels", 4),
+            f.bool("center_input_sample", false),
+            f.bool("flip_sin_to_cos", true),
+            f.number("freq_shift", 0.0),
+            downBlockTypes,
+            f.string("mid_block_type", MID_BLOCK_TYPE),
+            f.strings(
+                "up_block_types",
+                List.of(
+                    "UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D")),
+            f.perBlock(
+                "only_cross_attention", false, blocks, JsonNode::isBoolean, JsonNode::booleanValue),
+            f.integers("block_out_channels", List.of(320, 640, 1280, 1280)),
+            f.perBlock(
+                "layers_per_block",
+                2,
+                blocks,
+                JsonNode::canConvertToExactIntegral,
+                JsonNode::intValue),
+            f.integer("downsample_padding", 1),
+            f.number("mid_block_scale_factor", 1.0),
+            f.string("act_fn", "silu"),
+            normNumGroups,
+            f.number("norm_eps", 1e-5),
+            f.perBlock(
+                "cross_attention_dim",
+                1280,
+                blocks,
+                JsonNode::canConvertToExactIntegral,
+                JsonNode::intValue),
+            f.perBlock(
+                "transformer_layers_per_block",
+                1,
+                blocks,
+                JsonNode::canConvertToExactIntegral,
+                JsonNode::intValue),
+            f.perBlock(
+                "attention_head_dim",
+                8,
+                blocks,
+                JsonNode::canConvertToExactIntegral,
+                JsonNode::intValue),
+            f.bool("use_linear_projection", false),
+            f.bool("upcast_attention", false),
+            f.integer("time_embedding_dim", null),
+            f.integer("conv_in_kernel", 3),
+            f.integer("conv_out_kernel", 3));
     f.rejectUnknown();
     return config;
   }
 
   private static void requireLength(String field, List<?> values, int blocks) {
     if (values.size() != blocks) {
-      throw new IllegalArgumentException(field + ": expected " + blocks + " values (one per down block) but got "
-          + values.size());
+      throw new IllegalArgumentException(
+          field + ": expected " + blocks + " values (one per down block) but got " + values.size());
     }
   }
 
@@ -247,13 +303,22 @@ public record UNet2DConditionConfig(
       if (node == null) {
         return;
       }
-      boolean isDefault = defaultValue instanceof Number number
-          ? node.isNumber() && node.doubleValue() == number.doubleValue()
-          : defaultValue instanceof Boolean bool ? node.isBoolean() && node.booleanValue() == bool
-          : defaultValue instanceof String text && node.isTextual() && node.textValue().equals(text);
+      boolean isDefault =
+          defaultValue instanceof Number number
+              ? node.isNumber() && node.doubleValue() == number.doubleValue()
+              : defaultValue instanceof Boolean bool
+                  ? node.isBoolean() && node.booleanValue() == bool
+                  : defaultValue instanceof String text
+                      && node.isTextual()
+                      && node.textValue().equals(text);
       if (!isDefault) {
-        throw new IllegalArgumentException(name + ": unsupported value " + node + " (only "
-            + (defaultValue instanceof String ? "\"" + defaultValue + "\"" : defaultValue) + " is supported)");
+        throw new IllegalArgumentException(
+            name
+                + ": unsupported value "
+                + node
+                + " (only "
+                + (defaultValue instanceof String ? "\"" + defaultValue + "\"" : defaultValue)
+                + " is supported)");
       }
     }
 
@@ -322,8 +387,12 @@ public record UNet2DConditionConfig(
     }
 
     /** One value for every down block, or a list of one per down block. */
-    <T> List<T> perBlock(String name, T defaultValue, int blocks,
-        Predicate<JsonNode> valid, Function<JsonNode, T> read) {
+    <T> List<T> perBlock(
+        String name,
+        T defaultValue,
+        int blocks,
+        Predicate<JsonNode> valid,
+        Function<JsonNode, T> read) {
       JsonNode node = get(name);
       if (node == null) {
         return Collections.nCopies(blocks, defaultValue);
@@ -337,22 +406,26 @@ public record UNet2DConditionConfig(
       return Collections.nCopies(blocks, read.apply(node));
     }
 
-    private static <T> List<T> list(String name, JsonNode node,
-        Predicate<JsonNode> valid, Function<JsonNode, T> read) {
+    private static <T> List<T> list(
+        String name, JsonNode node, Predicate<JsonNode> valid, Function<JsonNode, T> read) {
       if (!node.isArray()) {
         throw new IllegalArgumentException(name + ": expected a list but got " + node);
       }
       List<T> out = new ArrayList<>();
       for (JsonNode item : node) {
         if (!valid.test(item)) {
-          throw new IllegalArgumentException(name + ": unsupported element " + item + " in " + node);
+          throw new IllegalArgumentException(
+              name + ": unsupported element " + item + " in " + node);
         }
         out.add(read.apply(item));
       }
       return out;
     }
 
-    /** diffusers' own bookkeeping ({@code _class_name}, ...) is skipped; anything else unread must be off. */
+    /**
+     * diffusers' own bookkeeping ({@code _class_name}, ...) is skipped; anything else unread must
+     * be off.
+     */
     void rejectUnknown() {
       Iterator<Map.Entry<String, JsonNode>> it = root.fields();
       while (it.hasNext()) {
@@ -363,8 +436,11 @@ public record UNet2DConditionConfig(
           continue;
         }
         if (!(value.isNull() || (value.isBoolean() && !value.booleanValue()))) {
-          throw new IllegalArgumentException(name + ": unknown field with value " + value
-              + " (this runtime implements UNet2DConditionModel for Stable Diffusion 1.x/2.x)");
+          throw new IllegalArgumentException(
+              name
+                  + ": unknown field with value "
+                  + value
+                  + " (this runtime implements UNet2DConditionModel for Stable Diffusion 1.x/2.x)");
         }
       }
     }

@@ -7,18 +7,18 @@ import io.concepterasure.trainer.nn.Conv2d;
 import io.concepterasure.trainer.nn.GroupNorm;
 import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.ModuleList;
+import io.concepterasure.trainer.nn.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
-import io.concepterasure.trainer.nn.Tensors;
 
 /**
- * diffusers' {@code UNet2DConditionModel} for Stable Diffusion 1.x and 2.x, built from its
- * {@link UNet2DConditionConfig}: predicts the noise (or v) in latents {@code sample} at
- * {@code timestep}, conditioned on the text encoder's {@code encoderHiddenStates}.
+ * diffusers' {@code UNet2DConditionModel} for Stable Diffusion 1.x and 2.x, built from its {@link
+ * UNet2DConditionConfig}: predicts the noise (or v) in latents {@code sample} at {@code timestep},
+ * conditioned on the text encoder's {@code encoderHiddenStates}.
  *
- * <p>{@link #namedParameters()} are named exactly as the diffusers checkpoint
- * ({@code down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight}, ...).
+ * <p>{@link #namedParameters()} are named exactly as the diffusers checkpoint ({@code
+ * down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight}, ...).
  */
 public final class UNet2DConditionModel extends Module {
   private final UNet2DConditionConfig config;
@@ -39,11 +39,22 @@ public final class UNet2DConditionModel extends Module {
     float eps = (float) config.normEps();
     int groups = config.normNumGroups();
 
-    this.convIn = child("conv_in", new Conv2d(config.inChannels(), channels.get(0), config.convInKernel(), 1,
-        (config.convInKernel() - 1) / 2));
+    this.convIn =
+        child(
+            "conv_in",
+            new Conv2d(
+                config.inChannels(),
+                channels.get(0),
+                config.convInKernel(),
+                1,
+                (config.convInKernel() - 1) / 2));
     int timeEmbedDim = config.timeEmbedDim();
-    this.timeProj = child("time_proj", new Timesteps(channels.get(0), config.flipSinToCos(), config.freqShift()));
-    this.timeEmbedding = child("time_embedding", new TimestepEmbedding(channels.get(0), timeEmbedDim, config.actFn()));
+    this.timeProj =
+        child(
+            "time_proj", new Timesteps(channels.get(0), config.flipSinToCos(), config.freqShift()));
+    this.timeEmbedding =
+        child(
+            "time_embedding", new TimestepEmbedding(channels.get(0), timeEmbedDim, config.actFn()));
 
     ModuleList<Module> down = child("down_blocks", new ModuleList<>());
     ModuleList<Module> up = child("up_blocks", new ModuleList<>());
@@ -53,24 +64,61 @@ public final class UNet2DConditionModel extends Module {
       int inputChannel = outputChannel;
       outputChannel = channels.get(i);
       boolean isFinal = i == blocks - 1;
-      Module block = switch (config.downBlockTypes().get(i)) {
-        case "CrossAttnDownBlock2D" -> new CrossAttnDownBlock2D(config.layersPerBlock().get(i),
-            config.transformerLayersPerBlock().get(i), inputChannel, outputChannel, timeEmbedDim, eps,
-            config.actFn(), groups, config.numAttentionHeads(i), config.crossAttentionDim().get(i), !isFinal,
-            config.downsamplePadding(), config.useLinearProjection(), config.onlyCrossAttention().get(i),
-            config.upcastAttention());
-        case "DownBlock2D" -> new DownBlock2D(config.layersPerBlock().get(i), inputChannel, outputChannel,
-            timeEmbedDim, eps, config.actFn(), groups, !isFinal, config.downsamplePadding());
-        default -> throw new IllegalStateException("unchecked down block type " + config.downBlockTypes().get(i));
-      };
+      Module block =
+          switch (config.downBlockTypes().get(i)) {
+            case "CrossAttnDownBlock2D" ->
+                new CrossAttnDownBlock2D(
+                    config.layersPerBlock().get(i),
+                    config.transformerLayersPerBlock().get(i),
+                    inputChannel,
+                    outputChannel,
+                    timeEmbedDim,
+                    eps,
+                    config.actFn(),
+                    groups,
+                    config.numAttentionHeads(i),
+                    config.crossAttentionDim().get(i),
+                    !isFinal,
+                    config.downsamplePadding(),
+                    config.useLinearProjection(),
+                    config.onlyCrossAttention().get(i),
+                    config.upcastAttention());
+            case "DownBlock2D" ->
+                new DownBlock2D(
+                    config.layersPerBlock().get(i),
+                    inputChannel,
+                    outputChannel,
+                    timeEmbedDim,
+                    eps,
+                    config.actFn(),
+                    groups,
+                    !isFinal,
+                    config.downsamplePadding());
+            default ->
+                throw new IllegalStateException(
+                    "unchecked down block type " + config.downBlockTypes().get(i));
+          };
       downBlocks.add((DownBlock) down.add(block));
     }
 
-    this.midBlock = config.midBlockType() == null ? null
-        : child("mid_block", new UNetMidBlock2DCrossAttn(channels.get(blocks - 1), timeEmbedDim, 1,
-            config.transformerLayersPerBlock().get(blocks - 1), eps, config.actFn(), groups,
-            config.midBlockScaleFactor(), config.crossAttentionDim().get(blocks - 1),
-            config.numAttentionHeads(blocks - 1), config.useLinearProjection(), config.upcastAttention()));
+    this.midBlock =
+        config.midBlockType() == null
+            ? null
+            : child(
+                "mid_block",
+                new UNetMidBlock2DCrossAttn(
+                    channels.get(blocks - 1),
+                    timeEmbedDim,
+                    1,
+                    config.transformerLayersPerBlock().get(blocks - 1),
+                    eps,
+                    config.actFn(),
+                    groups,
+                    config.midBlockScaleFactor(),
+                    config.crossAttentionDim().get(blocks - 1),
+                    config.numAttentionHeads(blocks - 1),
+                    config.useLinearProjection(),
+                    config.upcastAttention()));
 
     // Up blocks mirror the down blocks: every per-block setting is read in reverse.
     outputChannel = channels.get(blocks - 1);
@@ -81,22 +129,54 @@ public final class UNet2DConditionModel extends Module {
       outputChannel = channels.get(r);
       int inputChannel = channels.get(Math.max(r - 1, 0));
       int numLayers = config.layersPerBlock().get(r) + 1;
-      Module block = switch (config.upBlockTypes().get(i)) {
-        case "CrossAttnUpBlock2D" -> new CrossAttnUpBlock2D(numLayers, config.transformerLayersPerBlock().get(r),
-            inputChannel, prevOutputChannel, outputChannel, timeEmbedDim, eps, config.actFn(), groups,
-            config.numAttentionHeads(r), config.crossAttentionDim().get(r), !isFinal,
-            config.useLinearProjection(), config.onlyCrossAttention().get(r), config.upcastAttention());
-        case "UpBlock2D" -> new UpBlock2D(numLayers, inputChannel, prevOutputChannel, outputChannel, timeEmbedDim,
-            eps, config.actFn(), groups, !isFinal);
-        default -> throw new IllegalStateException("unchecked up block type " + config.upBlockTypes().get(i));
-      };
+      Module block =
+          switch (config.upBlockTypes().get(i)) {
+            case "CrossAttnUpBlock2D" ->
+                new CrossAttnUpBlock2D(
+                    numLayers,
+                    config.transformerLayersPerBlock().get(r),
+                    inputChannel,
+                    prevOutputChannel,
+                    outputChannel,
+                    timeEmbedDim,
+                    eps,
+                    config.actFn(),
+                    groups,
+                    config.numAttentionHeads(r),
+                    config.crossAttentionDim().get(r),
+                    !isFinal,
+                    config.useLinearProjection(),
+                    config.onlyCrossAttention().get(r),
+                    config.upcastAttention());
+            case "UpBlock2D" ->
+                new UpBlock2D(
+                    numLayers,
+                    inputChannel,
+                    prevOutputChannel,
+                    outputChannel,
+                    timeEmbedDim,
+                    eps,
+                    config.actFn(),
+                    groups,
+                    !isFinal);
+            default ->
+                throw new IllegalStateException(
+                    "unchecked up block type " + config.upBlockTypes().get(i));
+          };
       upBlocks.add((UpBlock) up.add(block));
     }
 
     this.convNormOut = child("conv_norm_out", new GroupNorm(groups, channels.get(0), eps));
     this.convAct = Activations.get(config.actFn(), "act_fn");
-    this.convOut = child("conv_out", new Conv2d(channels.get(0), config.outChannels(), config.convOutKernel(), 1,
-        (config.convOutKernel() - 1) / 2));
+    this.convOut =
+        child(
+            "conv_out",
+            new Conv2d(
+                channels.get(0),
+                config.outChannels(),
+                config.convOutKernel(),
+                1,
+                (config.convOutKernel() - 1) / 2));
   }
 
   public UNet2DConditionConfig config() {
@@ -116,13 +196,16 @@ public final class UNet2DConditionModel extends Module {
           "sample must be [batch, " + config.inChannels() + ", height, width] but got " + shape);
     }
     long batch = shape.get(0);
-    NDArray timesteps = timestep.getShape().size() == 1 && batch != 1
-        ? timestep.reshape(1).broadcast(batch)
-        : timestep.reshape(timestep.getShape().size());
+    NDArray timesteps =
+        timestep.getShape().size() == 1 && batch != 1
+            ? timestep.reshape(1).broadcast(batch)
+            : timestep.reshape(timestep.getShape().size());
     if (timesteps.getShape().get(0) != batch) {
-      throw new IllegalArgumentException("timestep must be a scalar or [" + batch + "] but got " + timestep.getShape());
+      throw new IllegalArgumentException(
+          "timestep must be a scalar or [" + batch + "] but got " + timestep.getShape());
     }
-    NDArray emb = timeEmbedding.forward(timeProj.forward(timesteps).toType(sample.getDataType(), false));
+    NDArray emb =
+        timeEmbedding.forward(timeProj.forward(timesteps).toType(sample.getDataType(), false));
 
     NDArray h = config.centerInputSample() ? Tensors.sub(Tensors.mul(sample, 2), 1) : sample;
     h = convIn.forward(h);
@@ -139,8 +222,13 @@ public final class UNet2DConditionModel extends Module {
       List<NDArray> skips = resSamples.subList(resSamples.size() - n, resSamples.size());
       List<NDArray> rest = resSamples.subList(0, resSamples.size() - n);
       // Upsample to the size of the skip connection met next, as diffusers does when a size is odd.
-      long[] upsampleSize = rest.isEmpty() ? null
-          : new long[] {rest.get(rest.size() - 1).getShape().get(2), rest.get(rest.size() - 1).getShape().get(3)};
+      long[] upsampleSize =
+          rest.isEmpty()
+              ? null
+              : new long[] {
+                rest.get(rest.size() - 1).getShape().get(2),
+                rest.get(rest.size() - 1).getShape().get(3)
+              };
       h = block.forward(h, skips, emb, encoderHiddenStates, upsampleSize);
       resSamples = new ArrayList<>(rest);
     }

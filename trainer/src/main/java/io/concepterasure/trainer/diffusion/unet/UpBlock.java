@@ -12,6 +12,10 @@ public interface UpBlock {
    * @param resSamples the skip connections for this block, the last one consumed first
    * @param upsampleSize height and width to upsample to, or {@code null} for a final block
    */
-  NDArray forward(NDArray hiddenStates, List<NDArray> resSamples, NDArray temb, NDArray encoderHiddenStates,
+  NDArray forward(
+      NDArray hiddenStates,
+      List<NDArray> resSamples,
+      NDArray temb,
+      NDArray encoderHiddenStates,
       long[] upsampleSize);
 }

@@ -7,19 +7,37 @@ import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.ModuleList;
 import java.util.List;
 
-/** diffusers' {@code UpBlock2D}: resnets over the input concatenated with skip connections, then an optional upsampler. */
+/**
+ * diffusers' {@code UpBlock2D}: resnets over the input concatenated with skip connections, then an
+ * optional upsampler.
+ */
 public final class UpBlock2D extends Module implements UpBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Upsample2D> upsamplers;
 
-  public UpBlock2D(int numLayers, int inChannels, int prevOutputChannel, int outChannels, int tembChannels,
-      float resnetEps, String resnetActFn, int resnetGroups, boolean addUpsample) {
+  public UpBlock2D(
+      int numLayers,
+      int inChannels,
+      int prevOutputChannel,
+      int outChannels,
+      int tembChannels,
+      float resnetEps,
+      String resnetActFn,
+      int resnetGroups,
+      boolean addUpsample) {
     this.resnets = child("resnets", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
       int resSkipChannels = i == numLayers - 1 ? inChannels : outChannels;
       int resnetInChannels = i == 0 ? prevOutputChannel : outChannels;
-      resnets.add(new ResnetBlock2D(resnetInChannels + resSkipChannels, outChannels, tembChannels, resnetGroups,
-          resnetEps, resnetActFn, 1.0));
+      resnets.add(
+          new ResnetBlock2D(
+              resnetInChannels + resSkipChannels,
+              outChannels,
+              tembChannels,
+              resnetGroups,
+              resnetEps,
+              resnetActFn,
+              1.0));
     }
     this.upsamplers = addUpsample ? child("upsamplers", new ModuleList<>()) : null;
     if (addUpsample) {
@@ -33,7 +51,11 @@ public final class UpBlock2D extends Module implements UpBlock {
   }
 
   @Override
-  public NDArray forward(NDArray hiddenStates, List<NDArray> resSamples, NDArray temb, NDArray encoderHiddenStates,
+  public NDArray forward(
+      NDArray hiddenStates,
+      List<NDArray> resSamples,
+      NDArray temb,
+      NDArray encoderHiddenStates,
       long[] upsampleSize) {
     NDArray h = hiddenStates;
     for (int i = 0; i < resnets.size(); i++) {

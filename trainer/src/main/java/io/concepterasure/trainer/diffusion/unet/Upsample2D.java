@@ -4,7 +4,10 @@ import ai.djl.ndarray.NDArray;
 import io.concepterasure.trainer.nn.Conv2d;
 import io.concepterasure.trainer.nn.Module;
 
-/** diffusers' {@code Upsample2D} with {@code use_conv=True}: nearest-neighbour resize, then a 3x3 convolution. */
+/**
+ * diffusers' {@code Upsample2D} with {@code use_conv=True}: nearest-neighbour resize, then a 3x3
+ * convolution.
+ */
 public final class Upsample2D extends Module {
   /** PyTorch's {@code upsample_nearest2d}, the mode DJL's interpolation numbers 0. */
   private static final int NEAREST = 0;
@@ -20,11 +23,15 @@ public final class Upsample2D extends Module {
    *     connection it meets when the input size was odd (diffusers' {@code upsample_size})
    */
   public NDArray forward(NDArray hiddenStates, long outputHeight, long outputWidth) {
-    NDArray x = hiddenStates.getNDArrayInternal().interpolation(new long[] {outputHeight, outputWidth}, NEAREST, false);
+    NDArray x =
+        hiddenStates
+            .getNDArrayInternal()
+            .interpolation(new long[] {outputHeight, outputWidth}, NEAREST, false);
     return conv.forward(x);
   }
 
   public NDArray forward(NDArray hiddenStates) {
-    return forward(hiddenStates, hiddenStates.getShape().get(2) * 2, hiddenStates.getShape().get(3) * 2);
+    return forward(
+        hiddenStates, hiddenStates.getShape().get(2) * 2, hiddenStates.getShape().get(3) * 2);
   }
 }

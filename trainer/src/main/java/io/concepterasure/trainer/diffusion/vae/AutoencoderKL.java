@@ -11,8 +11,8 @@ import java.nio.file.Path;
 
 /**
  * diffusers' {@code AutoencoderKL}: Stable Diffusion's VAE, mapping images in [-1, 1] to latents 8x
- * smaller and back. Latents of the diffusion model are the VAE's times {@code scaling_factor}
- * (so that they have about unit variance); {@link #encode} and {@link #decode} work unscaled, as
+ * smaller and back. Latents of the diffusion model are the VAE's times {@code scaling_factor} (so
+ * that they have about unit variance); {@link #encode} and {@link #decode} work unscaled, as
  * diffusers' do.
  */
 public final class AutoencoderKL extends Module {
@@ -27,15 +27,22 @@ public final class AutoencoderKL extends Module {
     int latent = config.latentChannels();
     this.encoder = child("encoder", new Encoder(config));
     this.decoder = child("decoder", new Decoder(config));
-    this.quantConv = config.useQuantConv() ? child("quant_conv", new Conv2d(2L * latent, 2L * latent, 1, 1, 0)) : null;
-    this.postQuantConv = config.usePostQuantConv() ? child("post_quant_conv", new Conv2d(latent, latent, 1, 1, 0)) : null;
+    this.quantConv =
+        config.useQuantConv()
+            ? child("quant_conv", new Conv2d(2L * latent, 2L * latent, 1, 1, 0))
+            : null;
+    this.postQuantConv =
+        config.usePostQuantConv()
+            ? child("post_quant_conv", new Conv2d(latent, latent, 1, 1, 0))
+            : null;
   }
 
   /**
    * Builds the VAE from its {@code config.json} and loads its safetensors weights (a file or a
    * sharded index) into {@code manager} as {@code dtype}.
    */
-  public static AutoencoderKL load(Path config, Path weights, NDManager manager, DataType dtype) throws IOException {
+  public static AutoencoderKL load(Path config, Path weights, NDManager manager, DataType dtype)
+      throws IOException {
     AutoencoderKL vae = new AutoencoderKL(AutoencoderKLConfig.read(config));
     StateDictLoader.load(vae, weights, manager, dtype);
     return vae;
@@ -54,13 +61,18 @@ public final class AutoencoderKL extends Module {
     return config.scalingFactor().floatValue();
   }
 
-  /** @param image {@code [batch, 3, h, w]} in [-1, 1] */
+  /**
+   * @param image {@code [batch, 3, h, w]} in [-1, 1]
+   */
   public DiagonalGaussianDistribution encode(NDArray image) {
     NDArray moments = encoder.forward(image);
-    return new DiagonalGaussianDistribution(quantConv != null ? quantConv.forward(moments) : moments);
+    return new DiagonalGaussianDistribution(
+        quantConv != null ? quantConv.forward(moments) : moments);
   }
 
-  /** @param latent unscaled ({@code latents / scaling_factor}); returns the image, not clamped */
+  /**
+   * @param latent unscaled ({@code latents / scaling_factor}); returns the image, not clamped
+   */
   public NDArray decode(NDArray latent) {
     return decoder.forward(postQuantConv != null ? postQuantConv.forward(latent) : latent);
   }

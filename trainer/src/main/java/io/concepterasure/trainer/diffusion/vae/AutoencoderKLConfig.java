@@ -33,7 +33,8 @@ public record AutoencoderKLConfig(
   public AutoencoderKLConfig {
     inChannels = inChannels == null ? 3 : inChannels;
     outChannels = outChannels == null ? 3 : outChannels;
-    downBlockTypes = downBlockTypes == null ? List.of("DownEncoderBlock2D") : List.copyOf(downBlockTypes);
+    downBlockTypes =
+        downBlockTypes == null ? List.of("DownEncoderBlock2D") : List.copyOf(downBlockTypes);
     upBlockTypes = upBlockTypes == null ? List.of("UpDecoderBlock2D") : List.copyOf(upBlockTypes);
     blockOutChannels = blockOutChannels == null ? List.of(64) : List.copyOf(blockOutChannels);
     layersPerBlock = layersPerBlock == null ? 1 : layersPerBlock;
@@ -55,7 +56,8 @@ public record AutoencoderKLConfig(
         throw new IllegalArgumentException("vae config: unsupported up block type " + type);
       }
     }
-    if (downBlockTypes.size() != blockOutChannels.size() || upBlockTypes.size() != blockOutChannels.size()) {
+    if (downBlockTypes.size() != blockOutChannels.size()
+        || upBlockTypes.size() != blockOutChannels.size()) {
       throw new IllegalArgumentException(
           "vae config: down_block_types, up_block_types and block_out_channels must have the same length");
     }

@@ -6,16 +6,26 @@ import io.concepterasure.trainer.diffusion.unet.ResnetBlock2D;
 import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.ModuleList;
 
-/** diffusers' {@code DownEncoderBlock2D}: resnets without a time embedding, then a stride-2 conv. */
+/**
+ * diffusers' {@code DownEncoderBlock2D}: resnets without a time embedding, then a stride-2 conv.
+ */
 public final class DownEncoderBlock2D extends Module {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Downsample2D> downsamplers;
 
   public DownEncoderBlock2D(
-      int numLayers, int inChannels, int outChannels, float eps, String actFn, int groups, boolean addDownsample) {
+      int numLayers,
+      int inChannels,
+      int outChannels,
+      float eps,
+      String actFn,
+      int groups,
+      boolean addDownsample) {
     this.resnets = child("resnets", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
-      resnets.add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, 0, groups, eps, actFn, 1.0));
+      resnets.add(
+          new ResnetBlock2D(
+              i == 0 ? inChannels : outChannels, outChannels, 0, groups, eps, actFn, 1.0));
     }
     // The VAE's downsampler pads right and bottom by one instead of all sides (padding 0).
     this.downsamplers = addDownsample ? child("downsamplers", new ModuleList<>()) : null;

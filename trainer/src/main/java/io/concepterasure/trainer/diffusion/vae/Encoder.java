@@ -29,11 +29,16 @@ public final class Encoder extends Module {
       int in = out;
       out = channels.get(i);
       boolean last = i == channels.size() - 1;
-      downBlocks.add(new DownEncoderBlock2D(config.layersPerBlock(), in, out, EPS, config.actFn(), groups, !last));
+      downBlocks.add(
+          new DownEncoderBlock2D(
+              config.layersPerBlock(), in, out, EPS, config.actFn(), groups, !last));
     }
     int top = channels.get(channels.size() - 1);
     this.midBlock =
-        child("mid_block", new UNetMidBlock2D(top, EPS, config.actFn(), groups, top, config.midBlockAddAttention(), 1));
+        child(
+            "mid_block",
+            new UNetMidBlock2D(
+                top, EPS, config.actFn(), groups, top, config.midBlockAddAttention(), 1));
     this.convNormOut = child("conv_norm_out", new GroupNorm(groups, top, EPS));
     // double_z: mean and log-variance for each latent channel.
     this.convOut = child("conv_out", new Conv2d(top, 2L * config.latentChannels(), 3, 1, 1));

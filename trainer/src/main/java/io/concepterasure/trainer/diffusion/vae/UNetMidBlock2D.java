@@ -19,7 +19,13 @@ public final class UNetMidBlock2D extends Module {
    * @param addAttention {@code mid_block_add_attention} of the config
    */
   public UNetMidBlock2D(
-      int channels, float eps, String actFn, int groups, int attentionHeadDim, boolean addAttention, int numLayers) {
+      int channels,
+      float eps,
+      String actFn,
+      int groups,
+      int attentionHeadDim,
+      boolean addAttention,
+      int numLayers) {
     this.attentions = addAttention ? child("attentions", new ModuleList<>()) : null;
     this.resnets = child("resnets", new ModuleList<>());
     resnets.add(new ResnetBlock2D(channels, channels, 0, groups, eps, actFn, 1.0));

@@ -6,16 +6,27 @@ import io.concepterasure.trainer.diffusion.unet.Upsample2D;
 import io.concepterasure.trainer.nn.Module;
 import io.concepterasure.trainer.nn.ModuleList;
 
-/** diffusers' {@code UpDecoderBlock2D}: resnets without a time embedding, then a 2x nearest upsample and conv. */
+/**
+ * diffusers' {@code UpDecoderBlock2D}: resnets without a time embedding, then a 2x nearest upsample
+ * and conv.
+ */
 public final class UpDecoderBlock2D extends Module {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Upsample2D> upsamplers;
 
   public UpDecoderBlock2D(
-      int numLayers, int inChannels, int outChannels, float eps, String actFn, int groups, boolean addUpsample) {
+      int numLayers,
+      int inChannels,
+      int outChannels,
+      float eps,
+      String actFn,
+      int groups,
+      boolean addUpsample) {
     this.resnets = child("resnets", new ModuleList<>());
     for (int i = 0; i < numLayers; i++) {
-      resnets.add(new ResnetBlock2D(i == 0 ? inChannels : outChannels, outChannels, 0, groups, eps, actFn, 1.0));
+      resnets.add(
+          new ResnetBlock2D(
+              i == 0 ? inChannels : outChannels, outChannels, 0, groups, eps, actFn, 1.0));
     }
     this.upsamplers = addUpsample ? child("upsamplers", new ModuleList<>()) : null;
     if (addUpsample) {

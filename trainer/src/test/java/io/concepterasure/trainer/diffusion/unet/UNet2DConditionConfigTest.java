@@ -35,20 +35,30 @@ class UNet2DConditionConfigTest {
 
   @Test
   void rejectsOtherBlockTypesNamingTheField() {
-    assertThatThrownBy(() -> UNet2DConditionConfig.parse("""
+    assertThatThrownBy(
+            () ->
+                UNet2DConditionConfig.parse(
+                    """
         {"down_block_types": ["SimpleCrossAttnDownBlock2D", "DownBlock2D", "DownBlock2D", "DownBlock2D"]}"""))
-        .hasMessageContaining("down_block_types").hasMessageContaining("SimpleCrossAttnDownBlock2D");
-    assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"mid_block_type\": \"UNetMidBlock2DSimpleCrossAttn\"}"))
+        .hasMessageContaining("down_block_types")
+        .hasMessageContaining("SimpleCrossAttnDownBlock2D");
+    assertThatThrownBy(
+            () ->
+                UNet2DConditionConfig.parse(
+                    "{\"mid_block_type\": \"UNetMidBlock2DSimpleCrossAttn\"}"))
         .hasMessageContaining("mid_block_type");
   }
 
   @Test
   void rejectsArchitectureOptionsItDoesNotBuild() {
     assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"class_embed_type\": \"timestep\"}"))
-        .hasMessageContaining("class_embed_type").hasMessageContaining("timestep");
-    assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"addition_embed_type\": \"text_time\"}"))
+        .hasMessageContaining("class_embed_type")
+        .hasMessageContaining("timestep");
+    assertThatThrownBy(
+            () -> UNet2DConditionConfig.parse("{\"addition_embed_type\": \"text_time\"}"))
         .hasMessageContaining("addition_embed_type");
-    assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"resnet_time_scale_shift\": \"scale_shift\"}"))
+    assertThatThrownBy(
+            () -> UNet2DConditionConfig.parse("{\"resnet_time_scale_shift\": \"scale_shift\"}"))
         .hasMessageContaining("resnet_time_scale_shift");
     assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"dual_cross_attention\": true}"))
         .hasMessageContaining("dual_cross_attention");
@@ -61,7 +71,9 @@ class UNet2DConditionConfigTest {
 
   @Test
   void acceptsDefaultValuedAndBookkeepingFields() {
-    UNet2DConditionConfig config = UNet2DConditionConfig.parse("""
+    UNet2DConditionConfig config =
+        UNet2DConditionConfig.parse(
+            """
         {"_class_name": "UNet2DConditionModel", "_name_or_path": "x", "attention_type": "default",
          "resnet_out_scale_factor": 1.0, "class_embeddings_concat": false, "some_future_flag": false,
          "addition_embed_type_num_heads": 64, "dropout": 0.0}""");
@@ -71,7 +83,8 @@ class UNet2DConditionConfigTest {
   @Test
   void rejectsListsOfTheWrongLengthAndBadTypes() {
     assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"attention_head_dim\": [5, 10]}"))
-        .hasMessageContaining("attention_head_dim").hasMessageContaining("expected 4");
+        .hasMessageContaining("attention_head_dim")
+        .hasMessageContaining("expected 4");
     assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"layers_per_block\": \"two\"}"))
         .hasMessageContaining("layers_per_block");
     assertThatThrownBy(() -> UNet2DConditionConfig.parse("{\"norm_num_groups\": 48}"))

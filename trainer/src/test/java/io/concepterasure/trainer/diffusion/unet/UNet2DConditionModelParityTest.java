@@ -1,6 +1,5 @@
 package io.concepterasure.trainer.diffusion.unet;
 
-import ai.djl.ndarray.types.Shape;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +7,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.concepterasure.trainer.ParityFixture;
 import io.concepterasure.trainer.io.SafetensorsReader;
@@ -33,18 +33,24 @@ class UNet2DConditionModelParityTest {
 
   static UNet2DConditionModel load(ParityFixture fixture, NDManager manager) throws IOException {
     Path dir = fixture.dir().resolve("unet");
-    UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(dir.resolve("config.json")));
-    StateDictLoader.load(unet, dir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
+    UNet2DConditionModel unet =
+        new UNet2DConditionModel(UNet2DConditionConfig.read(dir.resolve("config.json")));
+    StateDictLoader.load(
+        unet, dir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
     return unet;
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"sd1-tiny", "sd2-tiny"})
   void noisePredictionMatchesDiffusers(String model) throws IOException {
-    try (ParityFixture fixture = ParityFixture.open(model); NDManager manager = NDManager.newBaseManager()) {
+    try (ParityFixture fixture = ParityFixture.open(model);
+        NDManager manager = NDManager.newBaseManager()) {
       UNet2DConditionModel unet = load(fixture, manager);
-      NDArray out = unet.forward(fixture.tensor("unet.sample", manager), fixture.tensor("unet.timestep", manager),
-          fixture.tensor("unet.encoder_hidden_states", manager));
+      NDArray out =
+          unet.forward(
+              fixture.tensor("unet.sample", manager),
+              fixture.tensor("unet.timestep", manager),
+              fixture.tensor("unet.encoder_hidden_states", manager));
       float diff = ParityFixture.maxAbsDiff(out, fixture.tensor("unet.out", manager));
       System.out.printf("%s unet.out max |diff| = %.3g%n", model, diff);
       assertThat(diff).isLessThanOrEqualTo(TOLERANCE);
@@ -54,31 +60,39 @@ class UNet2DConditionModelParityTest {
   @ParameterizedTest
   @ValueSource(strings = {"sd1-tiny", "sd2-tiny"})
   void trainingStepLossAndGradientsMatchDiffusers(String model) throws IOException {
-    try (ParityFixture fixture = ParityFixture.open(model); NDManager manager = NDManager.newBaseManager()) {
+    try (ParityFixture fixture = ParityFixture.open(model);
+        NDManager manager = NDManager.newBaseManager()) {
       UNet2DConditionModel unet = load(fixture, manager);
       Map<String, Parameter> params = unet.namedParameters();
-      List<String> checked = List.of("conv_in.weight",
-          "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight",
-          "mid_block.attentions.0.transformer_blocks.0.attn1.to_q.weight",
-          "up_blocks.2.attentions.1.transformer_blocks.0.attn2.to_out.0.weight",
-          "up_blocks.2.attentions.1.proj_out.weight",
-          "conv_out.bias");
+      List<String> checked =
+          List.of(
+              "conv_in.weight",
+              "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight",
+              "mid_block.attentions.0.transformer_blocks.0.attn1.to_q.weight",
+              "up_blocks.2.attentions.1.transformer_blocks.0.attn2.to_out.0.weight",
+              "up_blocks.2.attentions.1.proj_out.weight",
+              "conv_out.bias");
       params.values().forEach(p -> p.array().setRequiresGradient(true));
       NDArray loss;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-        NDArray out = unet.forward(fixture.tensor("unet.sample", manager), fixture.tensor("unet.timestep", manager),
-            fixture.tensor("unet.encoder_hidden_states", manager));
+        NDArray out =
+            unet.forward(
+                fixture.tensor("unet.sample", manager),
+                fixture.tensor("unet.timestep", manager),
+                fixture.tensor("unet.encoder_hidden_states", manager));
         loss = out.sub(fixture.tensor("unet.train.target", manager)).square().mean();
         collector.backward(loss);
       }
-      float lossDiff = ParityFixture.maxAbsDiff(loss.reshape(1), fixture.tensor("unet.train.loss", manager));
+      float lossDiff =
+          ParityFixture.maxAbsDiff(loss.reshape(1), fixture.tensor("unet.train.loss", manager));
       System.out.printf("%s unet.train.loss max |diff| = %.3g%n", model, lossDiff);
       assertThat(lossDiff).isLessThanOrEqualTo(TOLERANCE);
       for (String name : checked) {
         NDArray expected = fixture.tensor("unet.train.grad." + name, manager);
         float diff = ParityFixture.maxAbsDiff(params.get(name).array().getGradient(), expected);
         float scale = expected.abs().max().getFloat();
-        System.out.printf("%s grad %s max |diff| = %.3g (max |grad| %.3g)%n", model, name, diff, scale);
+        System.out.printf(
+            "%s grad %s max |diff| = %.3g (max |grad| %.3g)%n", model, name, diff, scale);
         // Gradients are small (down to 1e-5), so the tolerance is relative to their size.
         assertThat(diff).as(name).isLessThanOrEqualTo(TOLERANCE * scale);
       }
@@ -87,11 +101,14 @@ class UNet2DConditionModelParityTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"sd1-tiny"})
-  void checkpointOfAnotherShapeFailsNamingEachTensor(String model, @TempDir Path tmp) throws IOException {
-    try (ParityFixture fixture = ParityFixture.open(model); NDManager manager = NDManager.newBaseManager()) {
+  void checkpointOfAnotherShapeFailsNamingEachTensor(String model, @TempDir Path tmp)
+      throws IOException {
+    try (ParityFixture fixture = ParityFixture.open(model);
+        NDManager manager = NDManager.newBaseManager()) {
       Path dir = fixture.dir().resolve("unet");
       Map<String, NDArray> tensors = new LinkedHashMap<>();
-      try (SafetensorsReader reader = SafetensorsReader.open(dir.resolve("diffusion_pytorch_model.safetensors"))) {
+      try (SafetensorsReader reader =
+          SafetensorsReader.open(dir.resolve("diffusion_pytorch_model.safetensors"))) {
         for (String name : reader.names()) {
           tensors.put(name, reader.read(name, manager));
         }
@@ -105,9 +122,12 @@ class UNet2DConditionModelParityTest {
       Path broken = tmp.resolve("diffusion_pytorch_model.safetensors");
       SafetensorsWriter.write(broken, tensors, Map.of("format", "pt"));
 
-      UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(dir.resolve("config.json")));
+      UNet2DConditionModel unet =
+          new UNet2DConditionModel(UNet2DConditionConfig.read(dir.resolve("config.json")));
       assertThatThrownBy(() -> StateDictLoader.load(unet, broken, manager, DataType.FLOAT32))
-          .hasMessageContaining(missing).hasMessageContaining(misShaped).hasMessageContaining(extra);
+          .hasMessageContaining(missing)
+          .hasMessageContaining(misShaped)
+          .hasMessageContaining(extra);
       assertThat(unet.namedParameters().values()).noneMatch(Parameter::isInitialized);
     }
   }
