@@ -10,7 +10,7 @@ import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
 import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.ErasureRun;
 import io.concepterasure.trainer.erasure.ErasureTrainer;
-import io.concepterasure.trainer.erasure.ImageSimilarity;
+import io.concepterasure.trainer.evaluation.ImageSimilarity;
 import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.io.SafetensorsWriter;
 import io.concepterasure.trainer.io.StateDictLoader;

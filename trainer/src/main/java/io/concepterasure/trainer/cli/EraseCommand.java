@@ -11,6 +11,7 @@ import io.concepterasure.trainer.job.ProgressReporter;
 import io.concepterasure.trainer.job.RequestStorage;
 import io.concepterasure.trainer.job.TerminationMessage;
 import io.concepterasure.trainer.storage.StorageException;
+import io.concepterasure.trainer.toy.ShapeJudge;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -159,7 +160,7 @@ public final class EraseCommand implements Callable<Integer> {
                       return status.map(s -> bar.andThen(s.start(first, total))).orElse(bar);
                     },
                     new TrainerCommand.Version().getVersion()[0],
-                    classifier)
+                    Optional.ofNullable(classifier).map(ShapeJudge::new))
                 .stagedAt(storage.modelFolder(), storage.outputFolder())
                 .run();
         storage.publish();

@@ -9,14 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.diffusion.DiffusersModelLayout;
 import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
+import io.concepterasure.trainer.evaluation.EvaluationReport;
+import io.concepterasure.trainer.evaluation.ImageJudge;
 import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.io.StateDictWriter;
-import io.concepterasure.trainer.nn.Tensors;
-import io.concepterasure.trainer.pipeline.ImageGrid;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
-import io.concepterasure.trainer.toy.ShapeClassifier;
-import io.concepterasure.trainer.toy.ShapesDataset;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -27,9 +24,11 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 
@@ -49,7 +48,7 @@ public final class ErasureRun {
   private final PrintWriter log;
   private final TrainingProgressFactory progress;
   private final String version;
-  private final Path classifier;
+  private final Optional<ImageJudge> judge;
   private Path stagedModel;
   private Path stagedOutput;
 
@@ -81,8 +80,8 @@ public final class ErasureRun {
       PrintWriter log,
       TrainingProgressFactory progress,
       String version,
-      Path classifier) {
-    this.classifier = classifier;
+      Optional<ImageJudge> judge) {
+    this.judge = judge;
     this.request = request;
     this.checkpointEvery = checkpointEvery;
     this.stopAfterIterations = stopAfterIterations;
@@ -159,6 +158,7 @@ public final class ErasureRun {
     try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
         StableDiffusionPipeline original =
             StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
+      checkJudgeFits(original.defaultImageSize());
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
       Map<String, Double> losses;
@@ -187,8 +187,16 @@ public final class ErasureRun {
       Path staging = output.freshStaging();
       writeModel(layout, phi, staging);
       Map<String, Object> evaluation =
-          Evaluation.write(
-              original, phi, request, manager, staging.resolve("evaluation.png"), classifier);
+          EvaluationReport.write(
+              original,
+              phi,
+              evaluationPrompts(request),
+              request.evaluation.seeds,
+              request.method.ddimSteps,
+              Math.max(request.method.guidanceScale.floatValue(), 1f),
+              manager,
+              staging.resolve("evaluation.png"),
+              judge);
 
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("request", JSON.readTree(request.toJson()));
@@ -330,122 +338,34 @@ public final class ErasureRun {
         staging.resolve(relativeUnet.toString()).resolve("diffusion_pytorch_model.safetensors"));
   }
 
-  /** evaluation.png and the numbers erasure.json reports about it. */
-  static final class Evaluation {
-    private Evaluation() {}
-
-    /**
-     * Renders the erased prompts, their alternatives and the request's evaluation prompts with the
-     * original and the erased UNet from the same seeds: one row per prompt, for each seed the
-     * original image then the erased one. Reports, per prompt, the mean squared pixel change.
-     */
-    static Map<String, Object> write(
-        StableDiffusionPipeline original,
-        UNet2DConditionModel erasedUnet,
-        ErasureRequest request,
-        NDManager manager,
-        Path png,
-        Path classifierFile)
-        throws IOException {
-      List<String> prompts = new ArrayList<>();
-      for (ErasureRequest.Concept c : request.concepts) {
-        add(prompts, c.erase);
-        if (c.alternative != null) {
-          add(prompts, c.alternative);
-        }
-      }
-      request.evaluation.prompts.forEach(p -> add(prompts, p));
-      long[] seeds = request.evaluation.seeds.stream().mapToLong(Long::longValue).toArray();
-      int size = original.defaultImageSize();
-      int steps = request.method.ddimSteps;
-      float guidance = Math.max(request.method.guidanceScale.floatValue(), 1f);
-      StableDiffusionPipeline erased =
-          new StableDiffusionPipeline(
-              original.tokenizer(),
-              original.textEncoder(),
-              erasedUnet,
-              original.vae(),
-              new DdimScheduler(original.scheduler().config()),
-              size / original.vae().scaleFactor());
-      Map<String, Object> perPrompt = new LinkedHashMap<>();
-      List<BufferedImage> tiles = new ArrayList<>();
-      try (NDManager scratch = manager.newSubManager()) {
-        NDArray before = original.generate(scratch, prompts, seeds, size, size, steps, guidance);
-        NDArray after = erased.generate(scratch, prompts, seeds, size, size, steps, guidance);
-        List<BufferedImage> beforeImages = ImageGrid.toImages(before);
-        List<BufferedImage> afterImages = ImageGrid.toImages(after);
-        List<ShapeClassifier.Verdict> beforeVerdicts = null;
-        List<ShapeClassifier.Verdict> afterVerdicts = null;
-        if (classifierFile != null) {
-          if (size != ShapesDataset.SIZE) {
+  /** Refused before training, not after: the judge must see images of the size the model draws. */
+  private void checkJudgeFits(int size) {
+    judge.ifPresent(
+        j -> {
+          if (j.imageSize() != size) {
             throw new InvalidRequestException(
                 "--classifier judges "
-                    + ShapesDataset.SIZE
+                    + j.imageSize()
                     + "x"
-                    + ShapesDataset.SIZE
+                    + j.imageSize()
                     + " images but this model draws "
                     + size
                     + "x"
                     + size);
           }
-          ShapeClassifier classifier = new ShapeClassifier();
-          StateDictLoader.load(classifier, classifierFile, scratch, DataType.FLOAT32);
-          beforeVerdicts = classifier.classify(Tensors.sub(Tensors.mul(before, 2), 1));
-          afterVerdicts = classifier.classify(Tensors.sub(Tensors.mul(after, 2), 1));
-        }
-        int side = (int) before.getShape().get(2);
-        for (int p = 0; p < prompts.size(); p++) {
-          double change = 0;
-          double ssim = 0;
-          Map<String, Integer> labelsBefore = new TreeMap<>();
-          Map<String, Integer> labelsAfter = new TreeMap<>();
-          for (int s = 0; s < seeds.length; s++) {
-            int i = p * seeds.length + s;
-            tiles.add(beforeImages.get(i));
-            tiles.add(afterImages.get(i));
-            NDArray a = before.get(i);
-            NDArray b = after.get(i);
-            change += a.sub(b).square().mean().getFloat();
-            if (side >= 11) {
-              ssim +=
-                  ImageSimilarity.ssim(
-                      a.toFloatArray(), b.toFloatArray(), side, (int) before.getShape().get(3));
-            }
-            if (beforeVerdicts != null) {
-              labelsBefore.merge(beforeVerdicts.get(i).label(), 1, Integer::sum);
-              labelsAfter.merge(afterVerdicts.get(i).label(), 1, Integer::sum);
-            }
-          }
-          Map<String, Object> metrics = new LinkedHashMap<>();
-          metrics.put("meanSquaredPixelChange", change / seeds.length);
-          if (side >= 11) {
-            metrics.put("ssim", ssim / seeds.length);
-          }
-          if (beforeVerdicts != null) {
-            metrics.put("classifiedOriginal", labelsBefore);
-            metrics.put("classifiedErased", labelsAfter);
-          }
-          perPrompt.put(prompts.get(p), metrics);
-        }
-      }
-      ImageGrid.writePng(ImageGrid.grid(tiles, 2 * seeds.length), png);
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("image", png.getFileName().toString());
-      out.put(
-          "layout", "one row per prompt; for each seed the original image, then the erased one");
-      out.put("prompts", prompts);
-      out.put("seeds", request.evaluation.seeds);
-      out.put("perPrompt", perPrompt);
-      if (classifierFile != null) {
-        out.put("classifier", classifierFile.toString());
-      }
-      return out;
-    }
+        });
+  }
 
-    private static void add(List<String> prompts, String prompt) {
-      if (!prompts.contains(prompt)) {
-        prompts.add(prompt);
+  /** The erased prompts, their alternatives, then the request's evaluation prompts, each once. */
+  private static List<String> evaluationPrompts(ErasureRequest request) {
+    Set<String> prompts = new LinkedHashSet<>();
+    for (ErasureRequest.Concept c : request.concepts) {
+      prompts.add(c.erase);
+      if (c.alternative != null) {
+        prompts.add(c.alternative);
       }
     }
+    prompts.addAll(request.evaluation.prompts);
+    return List.copyOf(prompts);
   }
 }

@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.concepterasure.trainer.nn.Parameter;
 import io.concepterasure.trainer.nn.Tensors;
+import io.concepterasure.trainer.optim.AdamOptimizer;
+import io.concepterasure.trainer.optim.IterationRandom;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package io.concepterasure.trainer.erasure;
 
 import ai.djl.ndarray.NDArray;
+import io.concepterasure.trainer.optim.IterationRandom;
 import java.util.Map;
 
 /**

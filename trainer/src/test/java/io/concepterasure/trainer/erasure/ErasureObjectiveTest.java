@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Parameter;
+import io.concepterasure.trainer.optim.IterationRandom;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;

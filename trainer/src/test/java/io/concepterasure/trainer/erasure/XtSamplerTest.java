@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import io.concepterasure.trainer.diffusion.scheduler.DdimSchedulerConfig;
+import io.concepterasure.trainer.optim.IterationRandom;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

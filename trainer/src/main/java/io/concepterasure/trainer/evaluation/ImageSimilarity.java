@@ -1,4 +1,4 @@
-package io.concepterasure.trainer.erasure;
+package io.concepterasure.trainer.evaluation;
 
 /**
  * SSIM (Wang et al. 2004) of two RGB images in [0, 1], channels first: an 11×11 Gaussian window (σ

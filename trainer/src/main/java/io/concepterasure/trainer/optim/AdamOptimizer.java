@@ -1,4 +1,4 @@
-package io.concepterasure.trainer.erasure;
+package io.concepterasure.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
@@ -97,7 +97,7 @@ public final class AdamOptimizer implements AutoCloseable {
     this.step = stepCount;
   }
 
-  static void copyInto(NDArray source, NDArray target) {
+  public static void copyInto(NDArray source, NDArray target) {
     if (!source.getShape().equals(target.getShape())) {
       throw new IllegalArgumentException(
           "expected shape " + target.getShape() + " but got " + source.getShape());

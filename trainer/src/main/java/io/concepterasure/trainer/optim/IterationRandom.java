@@ -1,4 +1,4 @@
-package io.concepterasure.trainer.erasure;
+package io.concepterasure.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

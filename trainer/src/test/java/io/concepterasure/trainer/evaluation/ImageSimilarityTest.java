@@ -1,4 +1,4 @@
-package io.concepterasure.trainer.erasure;
+package io.concepterasure.trainer.evaluation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
