@@ -10,6 +10,7 @@ import io.concepterasure.operator.dependent.TrainerRoleDependentResource;
 import io.concepterasure.operator.dependent.TrainerServiceAccountDependentResource;
 import io.concepterasure.operator.dependent.TrainingJobDependentResource;
 import io.concepterasure.operator.events.EventRecorder;
+import io.concepterasure.operator.job.ErasureLabels;
 import io.concepterasure.operator.metrics.OperatorMetrics;
 import io.concepterasure.operator.status.ConceptErasureStatusAggregator;
 import io.concepterasure.operator.status.TrainingState;

@@ -1,7 +1,7 @@
 package io.concepterasure.operator.dependent;
 
 import io.concepterasure.api.v1alpha1.ConceptErasure;
-import io.concepterasure.operator.ErasureLabels;
+import io.concepterasure.operator.job.ErasureLabels;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;

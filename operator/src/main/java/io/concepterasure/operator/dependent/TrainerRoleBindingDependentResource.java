@@ -1,7 +1,7 @@
 package io.concepterasure.operator.dependent;
 
 import io.concepterasure.api.v1alpha1.ConceptErasure;
-import io.concepterasure.operator.ErasureLabels;
+import io.concepterasure.operator.job.ErasureLabels;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;

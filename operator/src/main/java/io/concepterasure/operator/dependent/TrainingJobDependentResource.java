@@ -1,8 +1,8 @@
 package io.concepterasure.operator.dependent;
 
 import io.concepterasure.api.v1alpha1.ConceptErasure;
-import io.concepterasure.operator.ErasureLabels;
 import io.concepterasure.operator.config.OperatorSettings;
+import io.concepterasure.operator.job.ErasureLabels;
 import io.concepterasure.operator.job.TrainingJobFactory;
 import io.concepterasure.operator.validation.ConceptErasureValidator;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;

@@ -6,7 +6,6 @@ import io.concepterasure.api.v1alpha1.ConceptErasure;
 import io.concepterasure.api.v1alpha1.ConceptErasureSpec;
 import io.concepterasure.api.v1alpha1.SecretReference;
 import io.concepterasure.api.v1alpha1.TrainingResources;
-import io.concepterasure.operator.ErasureLabels;
 import io.concepterasure.operator.config.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
