@@ -10,6 +10,7 @@ Deterministic: fixed seeds and one CPU thread, so a rerun rewrites identical fil
 """
 
 import argparse
+import copy
 import gzip
 import importlib.util
 import json
@@ -80,6 +81,13 @@ MODELS = {
         guidance_scale=7.5,  # the pipelines' default
     ),
 }
+
+# Fixtures of the layout current diffusers/transformers write (save_pretrained, nothing rewritten),
+# each the same weights as a published-layout model above, so that the Java side can show that both
+# layouts load and generate identically.
+CURRENT_LAYOUT = {"sd1-tiny-current": "sd1-tiny"}
+# Over this size a component's weights are sharded with an index (the UNet and text encoder here).
+CURRENT_SHARD_SIZE = "1MB"
 
 SAMPLE_PROMPT = "a photo of a cat"
 TEXT_PROMPTS = ["a photo of a cat", "", "An oil painting of a castle, in the style of Van Gogh!"]
@@ -411,6 +419,51 @@ def check_reload(folder: Path, fx: Fixture):
     assert torch.equal(ids, t["sample.input_ids"]), "reloaded tokenizer differs"
 
 
+def save_current_layout(pipe: StableDiffusionPipeline, folder: Path):
+    """What diffusers 0.42 + transformers 5 write, nothing rewritten: tokenizer/tokenizer.json without
+    vocab.json and merges.txt, text encoder keys without text_model., weights over the shard size
+    sharded with an index; and the VAE's bf16 variant beside its fp32 weights."""
+    pipe.save_pretrained(folder, safe_serialization=True, max_shard_size=CURRENT_SHARD_SIZE)
+    vae_bf16 = copy.deepcopy(pipe.vae).to(torch.bfloat16)
+    vae_bf16.save_pretrained(folder / "vae", safe_serialization=True, variant="bf16")
+
+
+def state_dict(folder: Path, component: str, weights: str):
+    """A component's tensors by name from one file or a sharded index."""
+    from safetensors import safe_open
+    path = folder / component / weights
+    files = [path]
+    if weights.endswith(".index.json"):
+        files = sorted({folder / component / f for f in json.loads(path.read_text())["weight_map"].values()})
+    tensors = {}
+    for f in files:
+        with safe_open(str(f), "pt") as st:
+            tensors.update({k: st.get_tensor(k) for k in st.keys()})
+    return tensors
+
+
+@torch.no_grad()
+def check_current_layout(folder: Path, published: Path):
+    """The layout is the one current diffusers writes, and its weights are the published-layout model's."""
+    tokenizer = sorted(p.name for p in (folder / "tokenizer").iterdir())
+    assert tokenizer == ["tokenizer.json", "tokenizer_config.json"], tokenizer
+    te = state_dict(folder, "text_encoder", "model.safetensors.index.json")
+    assert not any(k.startswith("text_model.") for k in te), "transformers now saves without text_model."
+    unet = state_dict(folder, "unet", "diffusion_pytorch_model.safetensors.index.json")
+    for name, tensors, weights in (
+            ("text_encoder", {"text_model." + k: v for k, v in te.items()}, "model.safetensors"),
+            ("unet", unet, "diffusion_pytorch_model.safetensors"),
+            ("vae", state_dict(folder, "vae", "diffusion_pytorch_model.safetensors"),
+             "diffusion_pytorch_model.safetensors")):
+        reference = state_dict(published, name, weights)
+        reference.pop("text_model.embeddings.position_ids", None)
+        assert tensors.keys() == reference.keys(), name
+        assert all(torch.equal(tensors[k], reference[k]) for k in tensors), f"{name} weights differ"
+    bf16 = AutoencoderKL.from_pretrained(str(folder / "vae"), variant="bf16")
+    fp32 = AutoencoderKL.from_pretrained(str(folder / "vae"))
+    assert all(torch.equal(p.to(torch.bfloat16), q) for p, q in zip(fp32.parameters(), bf16.parameters()))
+
+
 # ---------------------------------------------------------------- output
 
 def write_json(path: Path, value):
@@ -420,7 +473,8 @@ def write_json(path: Path, value):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--only", choices=sorted(MODELS), action="append", help="build only these models")
+    ap.add_argument("--only", choices=sorted(MODELS) + sorted(CURRENT_LAYOUT), action="append",
+                    help="build only these models")
     ap.add_argument("--check", action="store_true",
                     help="build into a temporary folder and fail unless it equals --out byte for byte")
     args = ap.parse_args()
@@ -450,6 +504,14 @@ def build(out: Path, only):
     torch.use_deterministic_algorithms(True)
     out.mkdir(parents=True, exist_ok=True)
 
+    if only and not set(only) & set(MODELS):
+        # Only current-layout fixtures: the published ones and the tokenizer files stay as they are.
+        tokenizers = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in MODELS:
+                tokenizers[name] = write_tokenizer(Path(tmp) / name, MODELS[name]["pad_token"])
+        build_current_layouts(out, only, tokenizers)
+        return
     tokenizers = tokenizer_fixtures(out)
     manifest = dict(
         about="Parity fixtures for the Java SD runtime; regenerate with tools/parity/make_fixtures.py",
@@ -484,8 +546,29 @@ def build(out: Path, only):
             vae_parameters=sum(p.numel() for p in pipe.vae.parameters()),
             tensors=fx.about)
         print(f"{name}: {len(fx.tensors)} tensors", flush=True)
+    build_current_layouts(out, only, tokenizers)
     if not only:
         write_json(out / "MANIFEST.json", manifest)
+
+
+def build_current_layouts(out: Path, only, tokenizers):
+    for name, published in CURRENT_LAYOUT.items():
+        if only and name not in only:
+            continue
+        pipe = build_pipeline(published, MODELS[published], tokenizers[published])
+        fx = model_fixtures(pipe, MODELS[published])
+        folder = out / name
+        with tempfile.TemporaryDirectory(dir=out) as tmp:
+            staged = Path(tmp) / name
+            save_current_layout(pipe, staged)
+            check_reload(staged, fx)
+            check_current_layout(staged, out / published)
+            if folder.exists():
+                shutil.rmtree(folder)
+            for path in [staged, *staged.rglob("*")]:
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            os.replace(staged, folder)
+        print(f"{name}: {published}'s weights in the current diffusers layout", flush=True)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * diffusers models, {@code model.safetensors} for transformers models, each possibly sharded
  * ({@code *.safetensors.index.json}) or saved as a variant ({@code *.fp16.safetensors}, {@code
  * *.safetensors.index.fp16.json}). Pickled {@code .bin} weights are refused: loading them would run
- * arbitrary code.
+ * arbitrary code. A tokenizer is either the published checkpoints' {@code vocab.json} + {@code
+ * merges.txt} or the {@code tokenizer.json} alone that transformers 5 saves.
  */
 public final class DiffusersModelLayout {
   public static final String MODEL_INDEX = "model_index.json";
@@ -34,6 +35,12 @@ public final class DiffusersModelLayout {
   public static final String TEXT_ENCODER = "text_encoder";
   public static final String TOKENIZER = "tokenizer";
   public static final String SCHEDULER = "scheduler";
+
+  /** The tokenizers library's whole pipeline in one file: all that transformers 5 saves. */
+  public static final String TOKENIZER_JSON = "tokenizer.json";
+
+  /** The BPE files of published CLIP tokenizers, read when there is no tokenizer.json. */
+  public static final List<String> BPE_FILES = List.of("vocab.json", "merges.txt");
 
   /** The components a Stable Diffusion 1.x / 2.x pipeline cannot run without. */
   public static final List<String> STABLE_DIFFUSION_COMPONENTS =
@@ -67,8 +74,10 @@ public final class DiffusersModelLayout {
 
   /**
    * Opens {@code folder}, requiring the {@code required} components. With a {@code variant} (e.g.
-   * {@code "fp16"}) only that variant's weights are used, as in diffusers; without one the default
-   * weights are used, and the fp16 variant when a folder has only that.
+   * {@code "fp16"}) each component's weights of that variant are used, and its default weights
+   * where it has none of the variant (diffusers' {@code variant_compatible_siblings}); a variant
+   * that no component has is refused. Without one the default weights are used, and the fp16
+   * variant when a component has only that.
    */
   public static DiffusersModelLayout open(Path folder, String variant, List<String> required)
       throws IOException {
@@ -133,6 +142,12 @@ public final class DiffusersModelLayout {
       throw new InvalidModelFolderException(
           folder, "is not a complete diffusers model:\n  " + String.join("\n  ", problems));
     }
+    if (variant != null
+        && components.values().stream()
+            .noneMatch(c -> c.weights() != null && isVariant(c.weights(), variant))) {
+      throw new InvalidModelFolderException(
+          folder, "has no weights of variant '" + variant + "' in any component");
+    }
     JsonNode className = root.get("_class_name");
     return new DiffusersModelLayout(
         folder,
@@ -155,9 +170,12 @@ public final class DiffusersModelLayout {
       return new Component(name, library, className, dir, null, null);
     }
     if (name.contains("tokenizer")) {
-      for (String file : List.of("vocab.json", "merges.txt")) {
-        if (!Files.isRegularFile(dir.resolve(file))) {
-          problems.add(name + "/" + file + " is missing");
+      if (!Files.isRegularFile(dir.resolve(TOKENIZER_JSON))) {
+        for (String file : BPE_FILES) {
+          if (!Files.isRegularFile(dir.resolve(file))) {
+            problems.add(
+                name + "/" + file + " is missing (and there is no " + TOKENIZER_JSON + ")");
+          }
         }
       }
       Path config = dir.resolve("tokenizer_config.json");
@@ -182,32 +200,42 @@ public final class DiffusersModelLayout {
     return new Component(name, library, className, dir, config, weights);
   }
 
-  /**
-   * diffusers' search order: one file first, then a sharded index; the variant only if asked or
-   * alone.
-   */
   private static Path weights(Path dir, String library, String variant) {
+    for (String candidate : weightCandidates(library, variant)) {
+      Path p = dir.resolve(candidate);
+      if (Files.isRegularFile(p)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The weight file names a component of {@code library} may have, in diffusers' search order: one
+   * file, then a sharded index; the asked variant before the default weights; without a variant the
+   * default weights, then fp16 (which a folder may hold alone). Downloads choose by the same list.
+   */
+  public static List<String> weightCandidates(String library, String variant) {
     List<String> stems =
         "transformers".equals(library)
             ? List.of("model")
             : "diffusers".equals(library)
                 ? List.of("diffusion_pytorch_model")
                 : List.of("diffusion_pytorch_model", "model");
-    List<String> variants = variant != null ? List.of(variant) : Arrays.asList(null, "fp16");
+    List<String> variants = Arrays.asList(variant, variant == null ? "fp16" : null);
+    List<String> out = new ArrayList<>();
     for (String v : variants) {
       for (String stem : stems) {
-        for (String candidate :
-            List.of(
-                withVariant(stem + ".safetensors", v),
-                withVariant(stem + ".safetensors.index.json", v))) {
-          Path p = dir.resolve(candidate);
-          if (Files.isRegularFile(p)) {
-            return p;
-          }
-        }
+        out.add(withVariant(stem + ".safetensors", v));
+        out.add(withVariant(stem + ".safetensors.index.json", v));
       }
     }
-    return null;
+    return out;
+  }
+
+  private static boolean isVariant(Path weights, String variant) {
+    String name = weights.getFileName().toString();
+    return name.contains("." + variant + ".");
   }
 
   /** diffusers' {@code _add_variant}: the variant goes before the last extension. */
@@ -221,9 +249,14 @@ public final class DiffusersModelLayout {
 
   private static String expectedWeights(String library, String variant) {
     String stem = "transformers".equals(library) ? "model" : "diffusion_pytorch_model";
-    return withVariant(stem + ".safetensors", variant)
-        + " or "
-        + withVariant(stem + ".safetensors.index.json", variant);
+    String plain = stem + ".safetensors or " + stem + ".safetensors.index.json";
+    return variant == null
+        ? plain
+        : withVariant(stem + ".safetensors", variant)
+            + " or "
+            + withVariant(stem + ".safetensors.index.json", variant)
+            + ", nor "
+            + plain;
   }
 
   private static String describeOthers(Path dir) throws IOException {

@@ -10,10 +10,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Loads a safetensors checkpoint into a {@link Module} by name, the way {@code
@@ -60,19 +63,39 @@ public final class StateDictLoader {
       DataType dtype,
       Predicate<String> ignoreUnexpected)
       throws IOException {
+    load(module, reader, manager, dtype, ignoreUnexpected, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #load(Module, SafetensorsReader, NDManager, DataType, Predicate)}, with each
+   * parameter read from the file's tensor {@code fileKey.apply(parameterName)}: a checkpoint whose
+   * keys differ from the module's by a fixed rule (transformers 5 saves CLIP's text encoder without
+   * the {@code text_model.} prefix).
+   */
+  public static void load(
+      Module module,
+      SafetensorsReader reader,
+      NDManager manager,
+      DataType dtype,
+      Predicate<String> ignoreUnexpected,
+      UnaryOperator<String> fileKey)
+      throws IOException {
     Map<String, Parameter> parameters = module.namedParameters();
+    Set<String> expectedKeys = new HashSet<>();
     List<String> problems = new ArrayList<>();
     for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
       Shape expected = e.getValue().shape();
-      if (!reader.contains(e.getKey())) {
-        problems.add("missing tensor '" + e.getKey() + "' (expected shape " + dims(expected) + ")");
+      String key = fileKey.apply(e.getKey());
+      expectedKeys.add(key);
+      if (!reader.contains(key)) {
+        problems.add("missing tensor '" + key + "' (expected shape " + dims(expected) + ")");
         continue;
       }
-      Shape found = reader.info(e.getKey()).shape();
+      Shape found = reader.info(key).shape();
       if (!found.equals(expected)) {
         problems.add(
             "tensor '"
-                + e.getKey()
+                + key
                 + "' expected shape "
                 + dims(expected)
                 + " but file has "
@@ -80,7 +103,7 @@ public final class StateDictLoader {
       }
     }
     for (String name : reader.names()) {
-      if (!parameters.containsKey(name) && !ignoreUnexpected.test(name)) {
+      if (!expectedKeys.contains(name) && !ignoreUnexpected.test(name)) {
         problems.add(
             "unexpected tensor '"
                 + name
@@ -97,7 +120,7 @@ public final class StateDictLoader {
     Map<Parameter, NDArray> loaded = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Parameter> e : parameters.entrySet()) {
-        loaded.put(e.getValue(), reader.read(e.getKey(), manager, dtype));
+        loaded.put(e.getValue(), reader.read(fileKey.apply(e.getKey()), manager, dtype));
       }
     } catch (IOException | RuntimeException e) {
       loaded.values().forEach(NDArray::close);

@@ -24,11 +24,13 @@ import java.util.Map;
  *
  * <p>transformers' {@code CLIPTokenizer} is the Rust {@code tokenizers} library with a pipeline it
  * assembles in code (NFC, whitespace runs to one space, lower case; CLIP's split pattern;
- * byte-level BPE with a {@code </w>} end-of-word suffix). Diffusers folders ship no {@code
+ * byte-level BPE with a {@code </w>} end-of-word suffix). Published checkpoints ship no {@code
  * tokenizer.json}, so we assemble the same pipeline as JSON and run it in the same library through
  * DJL: the ids then agree by construction rather than by re-implementation. Special tokens (bos,
  * eos, unk, pad) are matched in the raw text and map straight to their ids, as there; Stable
- * Diffusion 2's pad token {@code !} is one of them.
+ * Diffusion 2's pad token {@code !} is one of them. Folders saved by transformers 5 hold that
+ * pipeline as {@code tokenizer.json} alone (no vocab.json, no merges.txt); it is read as it is, as
+ * transformers reads it.
  *
  * <p>Truncation and padding are done here, as the pipeline asks for them: {@code <bos> text <eos>},
  * the text cut so that the whole fits {@code model_max_length}, then the pad token.
@@ -39,6 +41,8 @@ public final class ClipTokenizer implements AutoCloseable {
   private static final int MAX_MERGES = 49152 - 256 - 2;
   private static final String SPLIT_PATTERN =
       "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
+
+  private static final String TOKENIZER_JSON = "tokenizer.json";
 
   private final HuggingFaceTokenizer tokenizer;
   private final int bosId;
@@ -55,9 +59,18 @@ public final class ClipTokenizer implements AutoCloseable {
     this.modelMaxLength = modelMaxLength;
   }
 
-  /** Loads the tokenizer from a diffusers {@code tokenizer/} folder. */
+  /**
+   * Loads the tokenizer from a diffusers {@code tokenizer/} folder: vocab.json and merges.txt, or
+   * else tokenizer.json.
+   */
   public static ClipTokenizer load(Path dir) {
     ObjectMapper json = new ObjectMapper();
+    boolean bpeFiles =
+        Files.isRegularFile(dir.resolve("vocab.json"))
+            && Files.isRegularFile(dir.resolve("merges.txt"));
+    if (!bpeFiles && Files.isRegularFile(dir.resolve(TOKENIZER_JSON))) {
+      return fromTokenizerJson(json, dir);
+    }
     try {
       Path vocabFile = require(dir.resolve("vocab.json"));
       Path mergesFile = require(dir.resolve("merges.txt"));
@@ -115,6 +128,60 @@ public final class ClipTokenizer implements AutoCloseable {
               Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
       return new ClipTokenizer(
           tokenizer, special.get(bos), special.get(eos), special.get(pad), maxLength);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read tokenizer in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A tokenizer.json as transformers 5 saves it; bos, eos and pad named by tokenizer_config.json
+   * (or CLIP's defaults), their ids from the file's added tokens or vocabulary.
+   */
+  private static ClipTokenizer fromTokenizerJson(ObjectMapper json, Path dir) {
+    Path file = dir.resolve(TOKENIZER_JSON);
+    try {
+      byte[] bytes = Files.readAllBytes(file);
+      JsonNode root = json.readTree(bytes);
+      JsonNode model = root.path("model");
+      if (!"BPE".equals(model.path("type").asText()) || !model.path("vocab").isObject()) {
+        throw new IllegalArgumentException(
+            "tokenizer: "
+                + file
+                + " is not a BPE tokenizer (model type '"
+                + model.path("type").asText()
+                + "'), as CLIP's is");
+      }
+      Map<String, Integer> ids = new LinkedHashMap<>();
+      for (JsonNode added : root.path("added_tokens")) {
+        ids.put(added.path("content").asText(), added.path("id").asInt());
+      }
+      JsonNode config = readOptional(json, dir.resolve("tokenizer_config.json"));
+      JsonNode specialMap = readOptional(json, dir.resolve("special_tokens_map.json"));
+      int[] special = new int[3];
+      String[] keys = {"bos_token", "eos_token", "pad_token"};
+      String[] fallbacks = {"<|startoftext|>", "<|endoftext|>", "<|endoftext|>"};
+      for (int i = 0; i < keys.length; i++) {
+        String token = tokenText(config, specialMap, keys[i], fallbacks[i]);
+        Integer id = ids.get(token);
+        if (id == null && model.path("vocab").path(token).canConvertToInt()) {
+          id = model.path("vocab").get(token).asInt();
+        }
+        if (id == null) {
+          throw new IllegalArgumentException(
+              "tokenizer: special token '" + token + "' is not in " + file);
+        }
+        special[i] = id;
+      }
+      int maxLength = config.path("model_max_length").asInt(77);
+      if (maxLength < 2) {
+        throw new IllegalArgumentException(
+            "tokenizer: model_max_length must leave room for bos and eos, got " + maxLength);
+      }
+      HuggingFaceTokenizer tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              new ByteArrayInputStream(bytes),
+              Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+      return new ClipTokenizer(tokenizer, special[0], special[1], special[2], maxLength);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read tokenizer in " + dir + ": " + e.getMessage(), e);
     }

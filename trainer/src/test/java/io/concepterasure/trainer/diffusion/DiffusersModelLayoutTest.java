@@ -84,17 +84,53 @@ class DiffusersModelLayoutTest {
   }
 
   @Test
-  void anExplicitVariantIsRequiredEverywhere() throws IOException {
+  void aVariantFallsBackToTheDefaultWeightsPerComponentAsInDiffusers() throws IOException {
     completeModel(); // the text encoder has no fp16 variant
+    DiffusersModelLayout model =
+        DiffusersModelLayout.open(dir, "fp16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS);
+    assertThat(model.unet().weights())
+        .isEqualTo(dir.resolve("unet/diffusion_pytorch_model.fp16.safetensors"));
+    assertThat(model.textEncoder().weights())
+        .isEqualTo(dir.resolve("text_encoder/model.safetensors.index.json"));
+  }
+
+  @Test
+  void aVariantThatNoComponentHasIsRefused() throws IOException {
+    completeModel();
+    touch("vae/diffusion_pytorch_model.safetensors");
+    assertThatThrownBy(
+            () ->
+                DiffusersModelLayout.open(
+                    dir, "bf16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS))
+        .isInstanceOf(InvalidModelFolderException.class)
+        .hasMessage(dir + ": has no weights of variant 'bf16' in any component");
+    Files.delete(dir.resolve("text_encoder/model.safetensors.index.json"));
     assertThatThrownBy(
             () ->
                 DiffusersModelLayout.open(
                     dir, "fp16", DiffusersModelLayout.STABLE_DIFFUSION_COMPONENTS))
-        .isInstanceOf(InvalidModelFolderException.class)
         .hasMessage(
             dir
                 + ": is not a complete diffusers model:\n"
-                + "  text_encoder/ has no model.fp16.safetensors or model.safetensors.index.fp16.json");
+                + "  text_encoder/ has no model.fp16.safetensors or model.safetensors.index.fp16.json,"
+                + " nor model.safetensors or model.safetensors.index.json");
+  }
+
+  @Test
+  void aTokenizerJsonAloneIsATokenizer() throws IOException {
+    completeModel();
+    Files.delete(dir.resolve("tokenizer/vocab.json"));
+    Files.delete(dir.resolve("tokenizer/merges.txt"));
+    touch("tokenizer/tokenizer.json"); // what transformers 5 saves
+    assertThat(DiffusersModelLayout.open(dir).tokenizer().folder())
+        .isEqualTo(dir.resolve("tokenizer"));
+    Files.delete(dir.resolve("tokenizer/tokenizer.json"));
+    assertThatThrownBy(() -> DiffusersModelLayout.open(dir))
+        .hasMessage(
+            dir
+                + ": is not a complete diffusers model:\n"
+                + "  tokenizer/vocab.json is missing (and there is no tokenizer.json)\n"
+                + "  tokenizer/merges.txt is missing (and there is no tokenizer.json)");
   }
 
   @Test
@@ -146,7 +182,7 @@ class DiffusersModelLayoutTest {
                 + " (only pickled weights [diffusion_pytorch_model.bin], which are not loaded because unpickling runs"
                 + " code; convert them to safetensors)\n"
                 + "  text_encoder/ is missing (model_index.json declares transformers.CLIPTextModel)\n"
-                + "  tokenizer/merges.txt is missing\n"
+                + "  tokenizer/merges.txt is missing (and there is no tokenizer.json)\n"
                 + "  model_index.json declares 'scheduler' as absent");
   }
 

@@ -16,12 +16,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Token ids equal transformers' CLIPTokenizer on every prompt of the fixture corpus, for Stable
- * Diffusion 1's pad token ({@code <|endoftext|>}) and 2's ({@code !}), padded and unpadded.
+ * Diffusion 1's pad token ({@code <|endoftext|>}) and 2's ({@code !}), padded and unpadded; and for
+ * the tokenizer.json alone that transformers 5 saves (sd1-tiny-current).
  */
 class ClipTokenizerParityTest {
   private static JsonNode tokens;
   private static ClipTokenizer sd1;
   private static ClipTokenizer sd2;
+  private static ClipTokenizer sd1Saved;
 
   @BeforeAll
   static void load() throws IOException {
@@ -30,12 +32,14 @@ class ClipTokenizerParityTest {
         new ObjectMapper().readTree(root.resolve("tokenizer/tokens.json").toFile()).get("tokens");
     sd1 = ClipTokenizer.load(root.resolve("tokenizer"));
     sd2 = ClipTokenizer.load(root.resolve("sd2-tiny/tokenizer"));
+    sd1Saved = ClipTokenizer.load(root.resolve("sd1-tiny-current/tokenizer"));
   }
 
   @AfterAll
   static void close() {
     sd1.close();
     sd2.close();
+    sd1Saved.close();
   }
 
   @Test
@@ -55,6 +59,18 @@ class ClipTokenizerParityTest {
     assertThat(sd1.bosTokenId()).isEqualTo(49406);
     assertThat(sd1.eosTokenId()).isEqualTo(49407);
     assertThat(sd1.modelMaxLength()).isEqualTo(77);
+    assertThat(sd1Saved.padTokenId()).isEqualTo(49407);
+    assertThat(sd1Saved.bosTokenId()).isEqualTo(49406);
+    assertThat(sd1Saved.eosTokenId()).isEqualTo(49407);
+    assertThat(sd1Saved.modelMaxLength()).isEqualTo(77);
+  }
+
+  @Test
+  void aTokenizerJsonAloneGivesTheSameIds() {
+    assertThat(ParityFixture.root().resolve("sd1-tiny-current/tokenizer/vocab.json"))
+        .doesNotExist();
+    assertThat(mismatches(sd1Saved, "sd1_ids", false)).isEmpty();
+    assertThat(mismatches(sd1Saved, "sd1_input_ids", true)).isEmpty();
   }
 
   @Test
