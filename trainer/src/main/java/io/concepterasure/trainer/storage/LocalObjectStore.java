@@ -5,7 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -48,20 +51,31 @@ public final class LocalObjectStore implements ObjectStore {
 
   @Override
   public List<String> list(String name) throws IOException {
+    return new ArrayList<>(sizes(name).keySet());
+  }
+
+  @Override
+  public SortedMap<String, Long> sizes(String name) throws IOException {
     Path start = path(name);
+    SortedMap<String, Long> sizes = new TreeMap<>();
     if (Files.isRegularFile(start)) {
-      return List.of(name);
+      sizes.put(name, Files.size(start));
+      return sizes;
     }
     if (!Files.isDirectory(start)) {
-      return List.of();
+      return sizes;
     }
     try (Stream<Path> walk = Files.walk(start)) {
-      return walk.filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().endsWith(".partial"))
-          .map(p -> root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/"))
-          .sorted()
-          .toList();
+      for (Path p :
+          walk.filter(Files::isRegularFile)
+              .filter(p -> !p.getFileName().toString().endsWith(".partial"))
+              .toList()) {
+        sizes.put(
+            root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/"),
+            Files.size(p));
+      }
     }
+    return sizes;
   }
 
   @Override

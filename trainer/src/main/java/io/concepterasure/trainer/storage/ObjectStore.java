@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SortedMap;
 import java.util.stream.Stream;
 
 /**
@@ -30,6 +31,9 @@ public interface ObjectStore extends AutoCloseable {
 
   /** The names of all objects at or below {@code name} ("" for everything), sorted. */
   List<String> list(String name) throws IOException;
+
+  /** {@link #list} with each object's size in bytes. */
+  SortedMap<String, Long> sizes(String name) throws IOException;
 
   boolean exists(String name) throws IOException;
 

@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -214,10 +216,15 @@ public final class S3ObjectStore implements ObjectStore {
 
   @Override
   public List<String> list(String name) throws IOException {
+    return new ArrayList<>(sizes(name).keySet());
+  }
+
+  @Override
+  public SortedMap<String, Long> sizes(String name) throws IOException {
     String key = key(name);
     ListObjectsV2Request request =
         ListObjectsV2Request.builder().bucket(bucket).prefix(key).build();
-    List<String> names = new ArrayList<>();
+    SortedMap<String, Long> sizes = new TreeMap<>();
     join(
         client
             .listObjectsV2Paginator(request)
@@ -229,13 +236,12 @@ public final class S3ObjectStore implements ObjectStore {
                   // below it.
                   if (!k.endsWith("/")
                       && (key.isEmpty() || k.equals(key) || k.startsWith(key + "/"))) {
-                    names.add(prefix.isEmpty() ? k : k.substring(prefix.length() + 1));
+                    sizes.put(prefix.isEmpty() ? k : k.substring(prefix.length() + 1), o.size());
                   }
                 }),
         "list",
         name);
-    names.sort(null);
-    return names;
+    return sizes;
   }
 
   @Override

@@ -65,6 +65,13 @@ class ObjectStoreTest {
             "erased/unet/diffusion_pytorch_model.safetensors");
     assertThat(store.list("")).hasSize(3);
     assertThat(store.list("eras")).isEmpty(); // a name, not a string prefix
+    // Sizes, for checking a download against the scratch volume before it starts.
+    assertThat(store.sizes("erased"))
+        .containsEntry(
+            "erased/unet/diffusion_pytorch_model.safetensors",
+            Files.size(model.resolve("unet/diffusion_pytorch_model.safetensors")))
+        .containsEntry("erased/model_index.json", Files.size(model.resolve("model_index.json")))
+        .hasSize(3);
     assertThat(store.exists("erased/model_index.json")).isTrue();
     assertThat(store.exists("erased/nothing")).isFalse();
 
