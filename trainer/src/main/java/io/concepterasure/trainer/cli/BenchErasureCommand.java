@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
  * {@code trainer bench-erasure}: the erasure benchmark of docs/benchmarks.md, end to end: judge the
  * original toy model, sweep each method's learning rate, train every (scenario, method, seed) at
  * its best rate, and write {@code report.md}. Each training run is its own process, so its peak
- * memory is its own; finished runs are kept in {@code --out} and not run again.
+ * memory is its own; finished runs are kept in {@code --output} and not run again.
  */
 @Command(
     name = "bench-erasure",
@@ -50,7 +50,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
   Path classifier;
 
   @Option(
-      names = "--out",
+      names = "--output",
       defaultValue = "target/bench-erasure",
       description = "results folder (default: ${DEFAULT-VALUE})")
   Path out;
@@ -212,11 +212,11 @@ public final class BenchErasureCommand implements Callable<Integer> {
     if (Files.isRegularFile(file) && !JSON.readTree(file.toFile()).equals(wanted)) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
-          "--out "
+          "--output "
               + out
               + " holds results of other settings ("
               + file
-              + "); choose another --out or remove it");
+              + "); choose another --output or remove it");
     }
     JSON.writeValue(file.toFile(), wanted);
   }
@@ -292,7 +292,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
             model.toString(),
             "--classifier",
             classifier.toString(),
-            "--out",
+            "--output",
             out.toString(),
             "--iterations",
             "" + iterations,

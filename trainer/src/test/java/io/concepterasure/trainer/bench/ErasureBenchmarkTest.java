@@ -123,7 +123,11 @@ class ErasureBenchmarkTest {
     cli.setErr(new PrintWriter(err));
     int code =
         cli.execute(
-            "bench-erasure", "--model", out.resolve("nothing").toString(), "--out", out.toString());
+            "bench-erasure",
+            "--model",
+            out.resolve("nothing").toString(),
+            "--output",
+            out.toString());
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--model must be a diffusers folder");
   }
