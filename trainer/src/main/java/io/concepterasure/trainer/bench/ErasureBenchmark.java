@@ -132,7 +132,7 @@ public final class ErasureBenchmark {
               "conceptAblation", "conceptAblation", "crossAttention", List.of(1e-4, 3e-4, 1e-3)));
 
   /** How much each run trains and how much it samples. */
-  public record Settings(
+  public record Protocol(
       int iterations,
       int samples,
       int curveSamples,
@@ -151,10 +151,10 @@ public final class ErasureBenchmark {
 
   private final Path model;
   private final Path classifierFile;
-  private final Settings settings;
+  private final Protocol settings;
   private final PrintWriter log;
 
-  public ErasureBenchmark(Path model, Path classifierFile, Settings settings, PrintWriter log) {
+  public ErasureBenchmark(Path model, Path classifierFile, Protocol settings, PrintWriter log) {
     this.model = model;
     this.classifierFile = classifierFile;
     this.settings = settings;

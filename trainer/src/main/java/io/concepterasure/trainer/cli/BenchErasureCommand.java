@@ -152,8 +152,8 @@ public final class BenchErasureCommand implements Callable<Integer> {
           spec.commandLine(),
           "--iterations, --curve-samples, --checkpoints, the step counts must be at least 1, --samples at least 2, --seeds not empty");
     }
-    ErasureBenchmark.Settings settings =
-        new ErasureBenchmark.Settings(
+    ErasureBenchmark.Protocol settings =
+        new ErasureBenchmark.Protocol(
             iterations, samples, curveSamples, checkpoints, evaluationSteps, ddimSteps, guidance);
     ErasureBenchmark benchmark = new ErasureBenchmark(model, classifier, settings, log);
     if (run != null) {
@@ -163,7 +163,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
           out);
       return 0;
     }
-    checkSettings(settings);
+    checkProtocol(settings);
     if (!Files.isRegularFile(out.resolve("baseline.json"))) {
       log.println("judging the original model");
       benchmark.baseline(out);
@@ -202,7 +202,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
   }
 
   /** Refuses to mix results of other settings into one report. */
-  private void checkSettings(ErasureBenchmark.Settings settings) throws IOException {
+  private void checkProtocol(ErasureBenchmark.Protocol settings) throws IOException {
     Files.createDirectories(out);
     Path file = out.resolve("settings.json");
     // Through text, as the file is read: a float is a DoubleNode once parsed back.

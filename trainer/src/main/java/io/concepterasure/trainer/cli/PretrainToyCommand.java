@@ -115,7 +115,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
       if (!skipModel) {
         Path partial = fresh(out);
         new ToyPretraining(
-                new ToyPretraining.Settings(
+                new ToyPretraining.Schedule(
                     vaeSteps, unetSteps, batchSize, vaeLearningRate, unetLearningRate, seed),
                 new ToyPretraining.StepListener() {
                   @Override

@@ -35,7 +35,7 @@ class ErasureBenchmarkTest {
         new ErasureBenchmark(
             MODEL,
             CLASSIFIER,
-            new ErasureBenchmark.Settings(2, 3, 2, 2, 2, 2, 3f),
+            new ErasureBenchmark.Protocol(2, 3, 2, 2, 2, 2, 3f),
             new PrintWriter(new StringWriter()));
     Map<String, Object> baseline = benchmark.baseline(out);
     assertThat(List.copyOf(((Map<?, ?>) baseline.get("shapeRecognised")).keySet()))
