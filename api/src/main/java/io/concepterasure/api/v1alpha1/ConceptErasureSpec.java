@@ -39,7 +39,7 @@ public class ConceptErasureSpec {
   @JsonPropertyDescription("The erasure method and its hyperparameters.")
   @Default("{}")
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
-  private ErasureMethod method;
+  private MethodSpec method;
 
   @JsonPropertyDescription("Where the erased model is written.")
   @Required
@@ -48,7 +48,7 @@ public class ConceptErasureSpec {
 
   @JsonPropertyDescription("Prompts and seeds for before/after images.")
   @ValidationRule(value = "self == oldSelf", message = Immutable.MESSAGE)
-  private Evaluation evaluation;
+  private EvaluationSpec evaluation;
 
   @JsonPropertyDescription("GPUs, CPU, memory and placement of the training pod.")
   @Default("{}")
@@ -111,11 +111,11 @@ public class ConceptErasureSpec {
     this.concepts = concepts;
   }
 
-  public ErasureMethod getMethod() {
+  public MethodSpec getMethod() {
     return method;
   }
 
-  public void setMethod(ErasureMethod method) {
+  public void setMethod(MethodSpec method) {
     this.method = method;
   }
 
@@ -127,11 +127,11 @@ public class ConceptErasureSpec {
     this.output = output;
   }
 
-  public Evaluation getEvaluation() {
+  public EvaluationSpec getEvaluation() {
     return evaluation;
   }
 
-  public void setEvaluation(Evaluation evaluation) {
+  public void setEvaluation(EvaluationSpec evaluation) {
     this.evaluation = evaluation;
   }
 

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.api.v1alpha1.ConceptErasure;
 import io.concepterasure.api.v1alpha1.ErasureResult;
-import io.concepterasure.api.v1alpha1.FailureInfo;
-import io.concepterasure.api.v1alpha1.Phase;
 import io.concepterasure.api.v1alpha1.StatusCondition;
 import io.concepterasure.operator.config.OperatorSettings;
 import io.concepterasure.operator.job.ErasureLabels;
@@ -56,101 +54,104 @@ public final class TrainingStateMapper {
     if (!invalidSpec.isEmpty()) {
       return failed("InvalidSpec", String.join("; ", invalidSpec), null, null, now, false);
     }
-    String previousJob = erasure.getStatus() == null ? null : erasure.getStatus().getJobName();
     if (job.isEmpty()) {
-      if (previousJob != null) {
-        // Never a second training run for one request: a vanished Job is a failure, not a retry.
-        return failed(
-            "JobDeleted",
-            "Job "
-                + previousJob
-                + " was deleted before its outcome was observed; "
-                + "create a new ConceptErasure to run again",
-            null,
-            null,
-            now,
-            false);
-      }
-      return pending(Map.of(), null);
+      return withoutJob(erasure, now);
     }
     Job j = job.get();
     Optional<ContainerStatus> trainer = pod.flatMap(TrainingStateMapper::trainerStatus);
     String startTime = j.getStatus() == null ? null : j.getStatus().getStartTime();
+    return finished(erasure, j, trainer, startTime, now)
+        .orElseGet(() -> active(erasure, j, pod, trainer, startTime, now));
+  }
 
-    Optional<JobCondition> complete = jobCondition(j, "Complete");
-    if (complete.isPresent()) {
-      String completion =
-          Optional.ofNullable(j.getStatus().getCompletionTime()).orElse(now.toString());
-      return new TrainingState(
-          Phase.SUCCEEDED,
-          Map.of(
-              ConditionType.COMPLETE,
-              new TrainingState.Reason("Succeeded", "The erased model was written")),
-          null,
-          result(erasure, trainer),
-          startTime,
-          completion,
-          false,
-          null);
-    }
-    Optional<JobCondition> failedCondition = jobCondition(j, "Failed");
-    if (failedCondition.isPresent()) {
-      JobCondition c = failedCondition.get();
-      Optional<ContainerStateTerminated> terminated =
-          trainer
-              .map(ContainerStatus::getState)
-              .map(ContainerState::getTerminated)
-              .or(
-                  () ->
-                      trainer
-                          .map(ContainerStatus::getLastState)
-                          .map(ContainerState::getTerminated));
-      Integer exitCode = terminated.map(ContainerStateTerminated::getExitCode).orElse(null);
-      String reason = Optional.ofNullable(c.getReason()).orElse("JobFailed");
-      String message = Optional.ofNullable(c.getMessage()).orElse("The training Job failed");
-      if (terminated.map(t -> "OOMKilled".equals(t.getReason())).orElse(false)
-          || (exitCode != null
-              && exitCode == EXIT_OOM_KILLED
-              && !"DeadlineExceeded".equals(reason))) {
-        reason = "OOMKilled";
-        message =
-            "The trainer ran out of memory (exit code "
-                + exitCode
-                + "); raise spec.resources.memory. "
-                + message;
-      } else if (exitCode != null && exitCode == EXIT_INVALID_INPUT) {
-        reason = "InvalidInput";
-        message =
-            terminated
-                .map(ContainerStateTerminated::getMessage)
-                .filter(m -> !m.isBlank())
-                .orElse("The trainer rejected the request (exit code 2)");
-      }
+  private static TrainingState withoutJob(ConceptErasure erasure, Instant now) {
+    String previousJob = erasure.getStatus() == null ? null : erasure.getStatus().getJobName();
+    if (previousJob != null) {
+      // Never a second training run for one request: a vanished Job is a failure, not a retry.
       return failed(
-          reason,
-          message,
-          exitCode,
-          startTime,
-          Optional.ofNullable(c.getLastTransitionTime()).map(Instant::parse).orElse(now),
+          "JobDeleted",
+          "Job "
+              + previousJob
+              + " was deleted before its outcome was observed; "
+              + "create a new ConceptErasure to run again",
+          null,
+          null,
+          now,
           false);
     }
+    return TrainingState.pending(Map.of(), null);
+  }
 
-    boolean jobSuspended = Boolean.TRUE.equals(j.getSpec().getSuspend());
-    if (Boolean.TRUE.equals(erasure.getSpec().getSuspend())) {
-      return new TrainingState(
-          Phase.SUSPENDED,
-          Map.of(
-              ConditionType.SUSPENDED,
-              new TrainingState.Reason("SuspendedByUser", "spec.suspend is true")),
-          null,
-          null,
-          startTime,
-          null,
-          false,
-          null);
+  /** The outcome, once the Job controller has marked the Job Complete or Failed. */
+  private static Optional<TrainingState> finished(
+      ConceptErasure erasure,
+      Job job,
+      Optional<ContainerStatus> trainer,
+      String startTime,
+      Instant now) {
+    if (jobCondition(job, "Complete").isPresent()) {
+      String completion =
+          Optional.ofNullable(job.getStatus().getCompletionTime()).orElse(now.toString());
+      return Optional.of(TrainingState.succeeded(result(erasure, trainer), startTime, completion));
     }
-    if (jobSuspended && erasure.getSpec().getQueueName() != null) {
-      return pending(
+    return jobCondition(job, "Failed").map(c -> failedJob(c, trainer, startTime, now));
+  }
+
+  /** A failed Job, explained by the trainer's exit code where it says more than the Job. */
+  private static TrainingState failedJob(
+      JobCondition condition, Optional<ContainerStatus> trainer, String startTime, Instant now) {
+    Optional<ContainerStateTerminated> terminated =
+        trainer
+            .map(ContainerStatus::getState)
+            .map(ContainerState::getTerminated)
+            .or(
+                () ->
+                    trainer.map(ContainerStatus::getLastState).map(ContainerState::getTerminated));
+    Integer exitCode = terminated.map(ContainerStateTerminated::getExitCode).orElse(null);
+    String reason = Optional.ofNullable(condition.getReason()).orElse("JobFailed");
+    String message = Optional.ofNullable(condition.getMessage()).orElse("The training Job failed");
+    if (terminated.map(t -> "OOMKilled".equals(t.getReason())).orElse(false)
+        || (exitCode != null
+            && exitCode == EXIT_OOM_KILLED
+            && !"DeadlineExceeded".equals(reason))) {
+      reason = "OOMKilled";
+      message =
+          "The trainer ran out of memory (exit code "
+              + exitCode
+              + "); raise spec.resources.memory. "
+              + message;
+    } else if (exitCode != null && exitCode == EXIT_INVALID_INPUT) {
+      reason = "InvalidInput";
+      message =
+          terminated
+              .map(ContainerStateTerminated::getMessage)
+              .filter(m -> !m.isBlank())
+              .orElse("The trainer rejected the request (exit code 2)");
+    }
+    return failed(
+        reason,
+        message,
+        exitCode,
+        startTime,
+        Optional.ofNullable(condition.getLastTransitionTime()).map(Instant::parse).orElse(now),
+        false);
+  }
+
+  /** A Job that has not ended: suspended, queued, running, or waiting for its pod. */
+  private TrainingState active(
+      ConceptErasure erasure,
+      Job job,
+      Optional<Pod> pod,
+      Optional<ContainerStatus> trainer,
+      String startTime,
+      Instant now) {
+    if (Boolean.TRUE.equals(erasure.getSpec().getSuspend())) {
+      return TrainingState.suspended(
+          new TrainingState.Reason("SuspendedByUser", "spec.suspend is true"), startTime);
+    }
+    if (Boolean.TRUE.equals(job.getSpec().getSuspend())
+        && erasure.getSpec().getQueueName() != null) {
+      return TrainingState.pending(
           Map.of(
               ConditionType.QUEUED,
               new TrainingState.Reason(
@@ -160,86 +161,88 @@ public final class TrainingStateMapper {
           startTime);
     }
     if (pod.isEmpty()) {
-      return pending(Map.of(), startTime);
+      return TrainingState.pending(Map.of(), startTime);
     }
     Pod p = pod.get();
     String podPhase = p.getStatus() == null ? null : p.getStatus().getPhase();
     if ("Running".equals(podPhase)) {
       String started = Optional.ofNullable(p.getStatus().getStartTime()).orElse(startTime);
-      return new TrainingState(
-          Phase.RUNNING,
-          Map.of(
-              ConditionType.RUNNING,
-              new TrainingState.Reason(
-                  "PodRunning", "Pod " + p.getMetadata().getName() + " is running" + onNode(p))),
-          null,
-          null,
-          started,
-          null,
-          false,
-          null);
+      return TrainingState.running(
+          new TrainingState.Reason(
+              "PodRunning", "Pod " + p.getMetadata().getName() + " is running" + onNode(p)),
+          started);
     }
     if ("Pending".equals(podPhase)) {
-      Optional<ContainerStateWaiting> waiting =
-          trainer.map(ContainerStatus::getState).map(ContainerState::getWaiting);
-      if (waiting.isPresent() && waiting.get().getReason() != null) {
-        String w = waiting.get().getReason();
-        if (IMAGE_PULL.contains(w)) {
-          return stalled(
-              erasure,
-              "ImagePullBackOff",
-              waiting.get(),
-              settings.imagePullFailureTimeout(),
-              startTime,
-              now);
-        }
-        if ("CrashLoopBackOff".equals(w)) {
-          return stalled(
-              erasure,
-              "CrashLoopBackOff",
-              waiting.get(),
-              settings.crashLoopFailureTimeout(),
-              startTime,
-              now);
-        }
-        if (CONTAINER_CONFIG.contains(w)) {
-          return stalled(
-              erasure,
-              "ContainerConfigError",
-              waiting.get(),
-              settings.crashLoopFailureTimeout(),
-              startTime,
-              now);
-        }
+      return podPending(erasure, p, trainer, startTime, now);
+    }
+    return TrainingState.pending(Map.of(), startTime);
+  }
+
+  /** A pod not started yet: stalled on its image or container, unschedulable, or just waiting. */
+  private TrainingState podPending(
+      ConceptErasure erasure,
+      Pod pod,
+      Optional<ContainerStatus> trainer,
+      String startTime,
+      Instant now) {
+    Optional<ContainerStateWaiting> waiting =
+        trainer.map(ContainerStatus::getState).map(ContainerState::getWaiting);
+    if (waiting.isPresent() && waiting.get().getReason() != null) {
+      String w = waiting.get().getReason();
+      if (IMAGE_PULL.contains(w)) {
+        return stalled(
+            erasure,
+            "ImagePullBackOff",
+            waiting.get(),
+            settings.imagePullFailureTimeout(),
+            startTime,
+            now);
       }
-      Optional<PodCondition> unschedulable =
-          podCondition(p, "PodScheduled")
-              .filter(c -> "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()));
-      if (unschedulable.isPresent()) {
-        Instant since =
-            Optional.ofNullable(unschedulable.get().getLastTransitionTime())
-                .map(Instant::parse)
-                .orElse(now);
-        Duration left = settings.unschedulableReportAfter().minus(Duration.between(since, now));
-        if (!left.isNegative() && !left.isZero()) {
-          return new TrainingState(
-              Phase.PENDING, Map.of(), null, null, startTime, null, false, left);
-        }
-        return pending(
-            Map.of(
-                ConditionType.UNSCHEDULABLE,
-                new TrainingState.Reason(
-                    "Unschedulable",
-                    truncate(
-                        "Pod "
-                            + p.getMetadata().getName()
-                            + " cannot be scheduled: "
-                            + Optional.ofNullable(unschedulable.get().getMessage())
-                                .orElse("no node fits")))),
-            startTime);
+      if ("CrashLoopBackOff".equals(w)) {
+        return stalled(
+            erasure,
+            "CrashLoopBackOff",
+            waiting.get(),
+            settings.crashLoopFailureTimeout(),
+            startTime,
+            now);
+      }
+      if (CONTAINER_CONFIG.contains(w)) {
+        return stalled(
+            erasure,
+            "ContainerConfigError",
+            waiting.get(),
+            settings.crashLoopFailureTimeout(),
+            startTime,
+            now);
       }
     }
-    return pending(Map.of(), startTime);
+    Optional<PodCondition> unschedulable =
+        podCondition(pod, "PodScheduled")
+            .filter(c -> "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()));
+    if (unschedulable.isEmpty()) {
+      return TrainingState.pending(Map.of(), startTime);
+    }
+    Instant since =
+        Optional.ofNullable(unschedulable.get().getLastTransitionTime())
+            .map(Instant::parse)
+            .orElse(now);
+    Duration left = settings.unschedulableReportAfter().minus(Duration.between(since, now));
+    if (!left.isNegative() && !left.isZero()) {
+      return TrainingState.pendingUntil(Map.of(), startTime, left);
+    }
+    return TrainingState.pending(
+        Map.of(
+            ConditionType.UNSCHEDULABLE,
+            new TrainingState.Reason(
+                "Unschedulable",
+                truncate(
+                    "Pod "
+                        + pod.getMetadata().getName()
+                        + " cannot be scheduled: "
+                        + Optional.ofNullable(unschedulable.get().getMessage())
+                            .orElse("no node fits")))),
+        startTime);
   }
 
   /**
@@ -271,20 +274,10 @@ public final class TrainingStateMapper {
           now,
           true);
     }
-    return new TrainingState(
-        Phase.PENDING,
+    return TrainingState.pendingUntil(
         Map.of(ConditionType.STALLED, new TrainingState.Reason(group, message)),
-        null,
-        null,
         startTime,
-        null,
-        false,
         limit.minus(elapsed));
-  }
-
-  private static TrainingState pending(
-      Map<ConditionType, TrainingState.Reason> conditions, String startTime) {
-    return new TrainingState(Phase.PENDING, conditions, null, null, startTime, null, false, null);
   }
 
   private static TrainingState failed(
@@ -294,19 +287,8 @@ public final class TrainingStateMapper {
       String startTime,
       Instant completion,
       boolean stopJob) {
-    FailureInfo failure = new FailureInfo();
-    failure.setReason(reason);
-    failure.setMessage(truncate(message));
-    failure.setExitCode(exitCode);
-    return new TrainingState(
-        Phase.FAILED,
-        Map.of(ConditionType.FAILED, new TrainingState.Reason(reason, truncate(message))),
-        failure,
-        null,
-        startTime,
-        completion.toString(),
-        stopJob,
-        null);
+    return TrainingState.failed(
+        reason, truncate(message), exitCode, startTime, completion, stopJob);
   }
 
   /**

@@ -3,7 +3,7 @@ package io.concepterasure.operator.validation;
 import io.concepterasure.api.v1alpha1.Concept;
 import io.concepterasure.api.v1alpha1.ConceptErasure;
 import io.concepterasure.api.v1alpha1.ConceptErasureSpec;
-import io.concepterasure.api.v1alpha1.Evaluation;
+import io.concepterasure.api.v1alpha1.EvaluationSpec;
 import io.concepterasure.api.v1alpha1.TrainingResources;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.math.BigDecimal;
@@ -52,7 +52,7 @@ public final class ConceptErasureValidator {
       problems.add(
           "spec.output.uri must differ from spec.model.uri: the original model is never overwritten");
     }
-    Evaluation evaluation = spec.getEvaluation();
+    EvaluationSpec evaluation = spec.getEvaluation();
     if (evaluation != null
         && evaluation.getSeeds() != null
         && !evaluation.getSeeds().isEmpty()

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.concepterasure.api.v1alpha1.Concept;
 import io.concepterasure.api.v1alpha1.ConceptErasure;
-import io.concepterasure.api.v1alpha1.Evaluation;
+import io.concepterasure.api.v1alpha1.EvaluationSpec;
 import io.concepterasure.api.v1alpha1.TrainingResources;
 import io.concepterasure.operator.testing.Samples;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -63,7 +63,7 @@ class ConceptErasureValidatorTest {
   @Test
   void seedsWithoutPrompts() {
     ConceptErasure e = Samples.nudity("ns", "x");
-    Evaluation evaluation = new Evaluation();
+    EvaluationSpec evaluation = new EvaluationSpec();
     evaluation.setSeeds(List.of(1L, 2L));
     e.getSpec().setEvaluation(evaluation);
     assertThat(ConceptErasureValidator.validate(e))

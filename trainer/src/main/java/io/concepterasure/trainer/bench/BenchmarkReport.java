@@ -95,6 +95,16 @@ public final class BenchmarkReport {
 
   public String markdown(Map<String, Double> learningRates, long sweepSeed) {
     StringBuilder md = new StringBuilder();
+    appendOriginal(md);
+    for (ErasureBenchmark.Scenario scenario : ErasureBenchmark.SCENARIOS) {
+      appendScenario(md, scenario, learningRates);
+    }
+    appendSweep(md, sweepSeed);
+    return md.toString();
+  }
+
+  /** How well the original draws each shape and colour, as the classifier sees it. */
+  private void appendOriginal(StringBuilder md) {
     md.append("### The toy model (original), ")
         .append(baseline.get("samplesPerPrompt").asInt())
         .append(" samples per prompt\n\n| | recognised |\n|---|---|\n");
@@ -120,93 +130,98 @@ public final class BenchmarkReport {
                         "| colour %s | %.1f%% |%n",
                         e.getKey(),
                         100 * e.getValue().asDouble())));
+  }
 
-    for (ErasureBenchmark.Scenario scenario : ErasureBenchmark.SCENARIOS) {
-      JsonNode base = baseline.get("scenarios").get(scenario.name());
-      boolean alt = scenario.alternative() != null;
-      md.append("\n### ")
-          .append(scenario.name())
-          .append(": erase \"")
-          .append(scenario.erased().word())
-          .append('"')
-          .append(alt ? " → \"" + scenario.alternative().word() + "\"" : " (no alternative)")
-          .append("\n\n");
-      md.append("Erased prompts: ")
-          .append(String.join(", ", scenario.erasedPrompts()))
-          .append(". Unrelated prompts: ")
-          .append(String.join(", ", scenario.unrelatedPrompts()))
-          .append(".\n");
-      if (alt) {
-        md.append(
-            String.format(
-                Locale.ROOT,
-                "The original draws the alternative from its own prompts %.1f%% of the time"
-                    + " (the ceiling) and a %s %.1f%% of the time.%n",
-                100 * base.get("alternativeCeiling").asDouble(),
-                scenario.erased().word(),
-                100 * base.get("alternativeConfusedWithErased").asDouble()));
+  /** One scenario's table: the original, then each method at its chosen learning rate. */
+  private void appendScenario(
+      StringBuilder md, ErasureBenchmark.Scenario scenario, Map<String, Double> learningRates) {
+    JsonNode base = baseline.get("scenarios").get(scenario.name());
+    boolean alt = scenario.alternative() != null;
+    md.append("\n### ")
+        .append(scenario.name())
+        .append(": erase \"")
+        .append(scenario.erased().word())
+        .append('"')
+        .append(alt ? " → \"" + scenario.alternative().word() + "\"" : " (no alternative)")
+        .append("\n\n");
+    md.append("Erased prompts: ")
+        .append(String.join(", ", scenario.erasedPrompts()))
+        .append(". Unrelated prompts: ")
+        .append(String.join(", ", scenario.unrelatedPrompts()))
+        .append(".\n");
+    if (alt) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "The original draws the alternative from its own prompts %.1f%% of the time"
+                  + " (the ceiling) and a %s %.1f%% of the time.%n",
+              100 * base.get("alternativeCeiling").asDouble(),
+              scenario.erased().word(),
+              100 * base.get("alternativeConfusedWithErased").asDouble()));
+    }
+    md.append("\n| method (lr) | seeds | still ").append(scenario.erased().word());
+    if (alt) {
+      md.append(" | became ").append(scenario.alternative().word());
+    }
+    md.append(
+        " | disintegrated | unrelated accuracy | unrelated SSIM | unrelated latent MSE | unrelated FD"
+            + " | s / iteration | peak RSS MiB | erasure plateau (iteration) |\n|---|---|---|");
+    if (alt) {
+      md.append("---|");
+    }
+    md.append("---|---|---|---|---|---|---|---|\n");
+    md.append("| original | – | ").append(pct(base.get("erasedShare").asDouble()));
+    if (alt) {
+      md.append(" | –");
+    }
+    // The similarity columns compare a model with the original: nothing to measure here.
+    md.append(" | ")
+        .append(pct(base.get("disintegrated").asDouble()))
+        .append(" | ")
+        .append(pct(base.get("unrelatedAccuracy").asDouble()))
+        .append(" | – | – | – | – | – | – |\n");
+    for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
+      Double lr = learningRates.get(v.label());
+      if (lr == null) {
+        continue;
       }
-      md.append("\n| method (lr) | seeds | still ").append(scenario.erased().word());
-      if (alt) {
-        md.append(" | became ").append(scenario.alternative().word());
+      List<JsonNode> rs = runs(scenario.name(), v.label(), lr, null);
+      if (rs.isEmpty()) {
+        continue;
       }
       md.append(
-          " | disintegrated | unrelated accuracy | unrelated SSIM | unrelated latent MSE | unrelated FD"
-              + " | s / iteration | peak RSS MiB | erasure plateau (iteration) |\n|---|---|---|");
+          String.format(
+              Locale.ROOT,
+              "| %s (%.0e) | %d | %s",
+              v.label(),
+              lr,
+              rs.size(),
+              pctStats(rs, "erasedShare")));
       if (alt) {
-        md.append("---|");
+        md.append(" | ").append(pctStats(rs, "alternativeShare"));
       }
-      md.append("---|---|---|---|---|---|---|---|\n");
-      md.append("| original | – | ").append(pct(base.get("erasedShare").asDouble()));
-      if (alt) {
-        md.append(" | –");
-      }
-      // The similarity columns compare a model with the original: nothing to measure here.
       md.append(" | ")
-          .append(pct(base.get("disintegrated").asDouble()))
+          .append(pctStats(rs, "disintegrated"))
           .append(" | ")
-          .append(pct(base.get("unrelatedAccuracy").asDouble()))
-          .append(" | – | – | – | – | – | – |\n");
-      for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
-        Double lr = learningRates.get(v.label());
-        if (lr == null) {
-          continue;
-        }
-        List<JsonNode> rs = runs(scenario.name(), v.label(), lr, null);
-        if (rs.isEmpty()) {
-          continue;
-        }
-        md.append(
-            String.format(
-                Locale.ROOT,
-                "| %s (%.0e) | %d | %s",
-                v.label(),
-                lr,
-                rs.size(),
-                pctStats(rs, "erasedShare")));
-        if (alt) {
-          md.append(" | ").append(pctStats(rs, "alternativeShare"));
-        }
-        md.append(" | ")
-            .append(pctStats(rs, "disintegrated"))
-            .append(" | ")
-            .append(pctStats(rs, "unrelatedAccuracy"))
-            .append(" | ")
-            .append(stats(rs, "unrelatedSsim", "%.3f"))
-            .append(" | ")
-            .append(stats(rs, "unrelatedLatentMse", "%.4f"))
-            .append(" | ")
-            .append(stats(rs, "unrelatedFrechet", "%.3f"))
-            .append(" | ")
-            .append(stats(rs, "secondsPerIteration", "%.3f"))
-            .append(" | ")
-            .append(stats(rs, "peakResidentMiB", "%.0f"))
-            .append(" | ")
-            .append(stats(rs, "plateauIteration", "%.0f"))
-            .append(" |\n");
-      }
+          .append(pctStats(rs, "unrelatedAccuracy"))
+          .append(" | ")
+          .append(stats(rs, "unrelatedSsim", "%.3f"))
+          .append(" | ")
+          .append(stats(rs, "unrelatedLatentMse", "%.4f"))
+          .append(" | ")
+          .append(stats(rs, "unrelatedFrechet", "%.3f"))
+          .append(" | ")
+          .append(stats(rs, "secondsPerIteration", "%.3f"))
+          .append(" | ")
+          .append(stats(rs, "peakResidentMiB", "%.0f"))
+          .append(" | ")
+          .append(stats(rs, "plateauIteration", "%.0f"))
+          .append(" |\n");
     }
+  }
 
+  /** Every run of the learning-rate sweep with its score. */
+  private void appendSweep(StringBuilder md, long sweepSeed) {
     md.append("\n### Learning-rate sweep (scenario ")
         .append(ErasureBenchmark.SCENARIOS.get(0).name())
         .append(", seed ")
@@ -236,7 +251,6 @@ public final class BenchmarkReport {
         }
       }
     }
-    return md.toString();
   }
 
   private static String pct(double share) {

@@ -10,6 +10,7 @@ import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
 import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.ErasureRun;
 import io.concepterasure.trainer.erasure.ErasureTrainer;
+import io.concepterasure.trainer.erasure.RequestFile;
 import io.concepterasure.trainer.evaluation.ImageSimilarity;
 import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.io.SafetensorsWriter;
@@ -73,11 +74,11 @@ public final class ErasureBenchmark {
       ShapeKind alternative,
       List<String> erasedPrompts,
       List<String> unrelatedPrompts) {
-    public List<ErasureRequest.Concept> concepts(boolean withAlternative) {
-      List<ErasureRequest.Concept> concepts = new ArrayList<>();
+    public List<RequestFile.Concept> concepts(boolean withAlternative) {
+      List<RequestFile.Concept> concepts = new ArrayList<>();
       for (Colour colour : Colour.values()) {
         concepts.add(
-            new ErasureRequest.Concept(
+            new RequestFile.Concept(
                 ShapesDataset.caption(erased, colour),
                 withAlternative && alternative != null
                     ? ShapesDataset.caption(alternative, colour)
@@ -131,7 +132,7 @@ public final class ErasureBenchmark {
               "conceptAblation", "conceptAblation", "crossAttention", List.of(1e-4, 3e-4, 1e-3)));
 
   /** How much each run trains and how much it samples. */
-  public record Settings(
+  public record Protocol(
       int iterations,
       int samples,
       int curveSamples,
@@ -150,10 +151,10 @@ public final class ErasureBenchmark {
 
   private final Path model;
   private final Path classifierFile;
-  private final Settings settings;
+  private final Protocol settings;
   private final PrintWriter log;
 
-  public ErasureBenchmark(Path model, Path classifierFile, Settings settings, PrintWriter log) {
+  public ErasureBenchmark(Path model, Path classifierFile, Protocol settings, PrintWriter log) {
     this.model = model;
     this.classifierFile = classifierFile;
     this.settings = settings;
@@ -269,22 +270,7 @@ public final class ErasureBenchmark {
   public Map<String, Object> runOne(RunSpec spec, Path out) throws IOException {
     Scenario scenario = scenario(spec.scenario());
     Variant variant = variant(spec.variant());
-    ErasureRequest request = new ErasureRequest();
-    request.model = new ErasureRequest.Location();
-    request.model.uri = model.toString();
-    request.output = new ErasureRequest.Location();
-    request.output.uri = out.resolve("unused").toString();
-    request.concepts = scenario.concepts(variant.usesAlternative());
-    request.method = new ErasureRequest.Method();
-    request.method.name = variant.method();
-    request.method.parameters = variant.parameters();
-    request.method.learningRate = spec.learningRate();
-    request.method.iterations = settings.iterations();
-    request.method.seed = spec.seed();
-    request.method.ddimSteps = settings.trainingDdimSteps();
-    request.method.guidanceScale = (double) settings.guidance();
-    request = request.withDefaults().validate();
-
+    ErasureRequest request = request(spec, scenario, variant, out);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("spec", spec);
     result.put("method", variant.method());
@@ -308,97 +294,9 @@ public final class ErasureBenchmark {
               original.vae(),
               new DdimScheduler(original.scheduler().config()),
               original.defaultImageSize() / original.vae().scaleFactor());
-
-      List<Map<String, Object>> curve = new ArrayList<>();
-      int every = Math.max(1, settings.iterations() / settings.checkpoints());
-      long[] curveSeeds = seeds(CURVE_SEEDS, settings.curveSamples());
-      long[] evaluating = {0};
-      long start = System.nanoTime();
-      Map<String, Double> losses;
-      try (ErasureTrainer trainer = ErasureRun.newTrainer(request, original, phi, manager)) {
-        losses =
-            trainer.train(
-                (iteration, l, t) -> {
-                  if ((iteration + 1) % every == 0) {
-                    long t0 = System.nanoTime();
-                    Judged judged =
-                        judge(
-                            erased,
-                            classifier,
-                            scenario.erasedPrompts().get(0),
-                            curveSeeds,
-                            manager);
-                    Map<String, Object> point = new LinkedHashMap<>();
-                    point.put("iteration", iteration + 1);
-                    point.put("erasedShare", judged.share(v -> v.shape() == scenario.erased()));
-                    if (scenario.alternative() != null) {
-                      point.put(
-                          "alternativeShare",
-                          judged.share(v -> v.shape() == scenario.alternative()));
-                    }
-                    point.put("loss", l.get("loss"));
-                    curve.add(point);
-                    log.println("  iteration " + (iteration + 1) + " " + point);
-                    log.flush();
-                    evaluating[0] += System.nanoTime() - t0;
-                  }
-                });
-      }
-      double trainSeconds = (System.nanoTime() - start - evaluating[0]) / 1e9;
-      result.put("trainSeconds", trainSeconds);
-      result.put("secondsPerIteration", trainSeconds / settings.iterations());
-      result.put("peakResidentMiB", ProcessMemory.read().peakRssMb());
-      result.put("finalLosses", losses);
-      result.put("curve", curve);
-      result.put("plateauIteration", plateau(curve));
-
-      List<Judged> erasedPrompts = judgeAll(erased, classifier, scenario.erasedPrompts(), manager);
-      result.put("erasedShare", share(erasedPrompts, v -> v.shape() == scenario.erased()));
-      if (scenario.alternative() != null) {
-        result.put(
-            "alternativeShare", share(erasedPrompts, v -> v.shape() == scenario.alternative()));
-      }
-      result.put("disintegrated", share(erasedPrompts, ErasureBenchmark::disintegrated));
-
-      List<Judged> unrelated = new ArrayList<>();
-      double ssim = 0;
-      double latentMse = 0;
-      List<double[]> originalFeatures = new ArrayList<>();
-      List<double[]> erasedFeatures = new ArrayList<>();
-      try (SafetensorsReader kept =
-          SafetensorsReader.open(out.resolve("baseline-" + scenario.name() + ".safetensors"))) {
-        for (String prompt : scenario.unrelatedPrompts()) {
-          Judged after = judge(erased, classifier, prompt, evaluationSeeds(), manager);
-          unrelated.add(after);
-          try (NDManager scratch = manager.newSubManager()) {
-            NDArray beforeImages = kept.read(prompt + "/images", scratch);
-            NDArray beforeLatents = kept.read(prompt + "/latents", scratch);
-            int side = (int) beforeImages.getShape().get(2);
-            int each = (int) (beforeImages.size() / after.size());
-            float[] a = beforeImages.toFloatArray();
-            float[] b = after.images.toFloatArray();
-            for (int i = 0; i < after.size(); i++) {
-              ssim +=
-                  ImageSimilarity.ssim(
-                      Arrays.copyOfRange(a, i * each, (i + 1) * each),
-                      Arrays.copyOfRange(b, i * each, (i + 1) * each),
-                      side,
-                      side);
-            }
-            latentMse += beforeLatents.sub(after.latents).square().mean().getFloat();
-            originalFeatures.addAll(List.of(features(classifier, beforeImages)));
-            erasedFeatures.addAll(List.of(after.features));
-          }
-        }
-      }
-      int unrelatedImages = unrelated.stream().mapToInt(Judged::size).sum();
-      result.put("unrelatedAccuracy", accuracy(unrelated, scenario.unrelatedPrompts()));
-      result.put("unrelatedSsim", ssim / unrelatedImages);
-      result.put("unrelatedLatentMse", latentMse / scenario.unrelatedPrompts().size());
-      result.put(
-          "unrelatedFrechet",
-          FrechetDistance.between(
-              originalFeatures.toArray(new double[0][]), erasedFeatures.toArray(new double[0][])));
+      train(request, scenario, original, phi, erased, classifier, manager, result);
+      judgeErasedPrompts(scenario, erased, classifier, manager, result);
+      judgeUnrelatedPrompts(scenario, erased, classifier, manager, out, result);
     }
     Path results = out.resolve("runs");
     Files.createDirectories(results);
@@ -406,6 +304,159 @@ public final class ErasureBenchmark {
     JSON.writeValue(partial.toFile(), result);
     Files.move(partial, results.resolve(spec.fileName()), StandardCopyOption.ATOMIC_MOVE);
     return result;
+  }
+
+  /** The request of a run, built and parsed as {@code trainer erase} would. */
+  private ErasureRequest request(RunSpec spec, Scenario scenario, Variant variant, Path out) {
+    RequestFile file = new RequestFile();
+    file.model = new RequestFile.Location(model.toString());
+    file.output = new RequestFile.Location(out.resolve("unused").toString());
+    file.concepts = scenario.concepts(variant.usesAlternative());
+    file.method().name = variant.method();
+    file.method().parameters = variant.parameters();
+    file.method().learningRate = spec.learningRate();
+    file.method().iterations = settings.iterations();
+    file.method().seed = spec.seed();
+    file.method().ddimSteps = settings.trainingDdimSteps();
+    file.method().guidanceScale = (double) settings.guidance();
+    return file.toRequest();
+  }
+
+  /**
+   * Trains φ through exactly the code {@code trainer erase} uses, judging the first erased prompt
+   * every few iterations for the erasure curve; the judging time is left out of the training time.
+   */
+  private void train(
+      ErasureRequest request,
+      Scenario scenario,
+      StableDiffusionPipeline original,
+      UNet2DConditionModel phi,
+      StableDiffusionPipeline erased,
+      ShapeClassifier classifier,
+      NDManager manager,
+      Map<String, Object> result) {
+    List<Map<String, Object>> curve = new ArrayList<>();
+    int every = Math.max(1, settings.iterations() / settings.checkpoints());
+    long[] curveSeeds = seeds(CURVE_SEEDS, settings.curveSamples());
+    long[] evaluating = {0};
+    long start = System.nanoTime();
+    Map<String, Double> losses;
+    try (ErasureTrainer trainer = ErasureRun.newTrainer(request, original, phi, manager)) {
+      losses =
+          trainer.train(
+              (iteration, l, t) -> {
+                if ((iteration + 1) % every == 0) {
+                  long t0 = System.nanoTime();
+                  curve.add(
+                      curvePoint(scenario, erased, classifier, curveSeeds, iteration, l, manager));
+                  evaluating[0] += System.nanoTime() - t0;
+                }
+              });
+    }
+    double trainSeconds = (System.nanoTime() - start - evaluating[0]) / 1e9;
+    result.put("trainSeconds", trainSeconds);
+    result.put("secondsPerIteration", trainSeconds / settings.iterations());
+    result.put("peakResidentMiB", ProcessMemory.read().peakRssMb());
+    result.put("finalLosses", losses);
+    result.put("curve", curve);
+    result.put("plateauIteration", plateau(curve));
+  }
+
+  private Map<String, Object> curvePoint(
+      Scenario scenario,
+      StableDiffusionPipeline erased,
+      ShapeClassifier classifier,
+      long[] curveSeeds,
+      int iteration,
+      Map<String, Double> losses,
+      NDManager manager) {
+    Judged judged = judge(erased, classifier, scenario.erasedPrompts().get(0), curveSeeds, manager);
+    Map<String, Object> point = new LinkedHashMap<>();
+    point.put("iteration", iteration + 1);
+    point.put("erasedShare", judged.share(v -> v.shape() == scenario.erased()));
+    if (scenario.alternative() != null) {
+      point.put("alternativeShare", judged.share(v -> v.shape() == scenario.alternative()));
+    }
+    point.put("loss", losses.get("loss"));
+    log.println("  iteration " + (iteration + 1) + " " + point);
+    log.flush();
+    return point;
+  }
+
+  /** How often the erased prompts still give the erased shape, the alternative, or nothing. */
+  private void judgeErasedPrompts(
+      Scenario scenario,
+      StableDiffusionPipeline erased,
+      ShapeClassifier classifier,
+      NDManager manager,
+      Map<String, Object> result) {
+    List<Judged> erasedPrompts = judgeAll(erased, classifier, scenario.erasedPrompts(), manager);
+    result.put("erasedShare", share(erasedPrompts, v -> v.shape() == scenario.erased()));
+    if (scenario.alternative() != null) {
+      result.put(
+          "alternativeShare", share(erasedPrompts, v -> v.shape() == scenario.alternative()));
+    }
+    result.put("disintegrated", share(erasedPrompts, ErasureBenchmark::disintegrated));
+  }
+
+  /**
+   * What erasing did to the unrelated prompts, against the original's images and latents kept in
+   * {@code out} by {@link #baseline}: accuracy, same-seed SSIM, latent MSE, Fréchet distance.
+   */
+  private void judgeUnrelatedPrompts(
+      Scenario scenario,
+      StableDiffusionPipeline erased,
+      ShapeClassifier classifier,
+      NDManager manager,
+      Path out,
+      Map<String, Object> result)
+      throws IOException {
+    List<Judged> unrelated = new ArrayList<>();
+    double ssim = 0;
+    double latentMse = 0;
+    List<double[]> originalFeatures = new ArrayList<>();
+    List<double[]> erasedFeatures = new ArrayList<>();
+    try (SafetensorsReader kept =
+        SafetensorsReader.open(out.resolve("baseline-" + scenario.name() + ".safetensors"))) {
+      for (String prompt : scenario.unrelatedPrompts()) {
+        Judged after = judge(erased, classifier, prompt, evaluationSeeds(), manager);
+        unrelated.add(after);
+        try (NDManager scratch = manager.newSubManager()) {
+          NDArray beforeImages = kept.read(prompt + "/images", scratch);
+          NDArray beforeLatents = kept.read(prompt + "/latents", scratch);
+          ssim += ssimSum(beforeImages, after);
+          latentMse += beforeLatents.sub(after.latents).square().mean().getFloat();
+          originalFeatures.addAll(List.of(features(classifier, beforeImages)));
+          erasedFeatures.addAll(List.of(after.features));
+        }
+      }
+    }
+    int unrelatedImages = unrelated.stream().mapToInt(Judged::size).sum();
+    result.put("unrelatedAccuracy", accuracy(unrelated, scenario.unrelatedPrompts()));
+    result.put("unrelatedSsim", ssim / unrelatedImages);
+    result.put("unrelatedLatentMse", latentMse / scenario.unrelatedPrompts().size());
+    result.put(
+        "unrelatedFrechet",
+        FrechetDistance.between(
+            originalFeatures.toArray(new double[0][]), erasedFeatures.toArray(new double[0][])));
+  }
+
+  /** The SSIMs of each original image with the erased model's image of the same seed, summed. */
+  private static double ssimSum(NDArray beforeImages, Judged after) {
+    int side = (int) beforeImages.getShape().get(2);
+    int each = (int) (beforeImages.size() / after.size());
+    float[] a = beforeImages.toFloatArray();
+    float[] b = after.images.toFloatArray();
+    double sum = 0;
+    for (int i = 0; i < after.size(); i++) {
+      sum +=
+          ImageSimilarity.ssim(
+              Arrays.copyOfRange(a, i * each, (i + 1) * each),
+              Arrays.copyOfRange(b, i * each, (i + 1) * each),
+              side,
+              side);
+    }
+    return sum;
   }
 
   /**

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
  * {@code trainer bench-erasure}: the erasure benchmark of docs/benchmarks.md, end to end: judge the
  * original toy model, sweep each method's learning rate, train every (scenario, method, seed) at
  * its best rate, and write {@code report.md}. Each training run is its own process, so its peak
- * memory is its own; finished runs are kept in {@code --out} and not run again.
+ * memory is its own; finished runs are kept in {@code --output} and not run again.
  */
 @Command(
     name = "bench-erasure",
@@ -50,7 +50,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
   Path classifier;
 
   @Option(
-      names = "--out",
+      names = "--output",
       defaultValue = "target/bench-erasure",
       description = "results folder (default: ${DEFAULT-VALUE})")
   Path out;
@@ -152,8 +152,8 @@ public final class BenchErasureCommand implements Callable<Integer> {
           spec.commandLine(),
           "--iterations, --curve-samples, --checkpoints, the step counts must be at least 1, --samples at least 2, --seeds not empty");
     }
-    ErasureBenchmark.Settings settings =
-        new ErasureBenchmark.Settings(
+    ErasureBenchmark.Protocol settings =
+        new ErasureBenchmark.Protocol(
             iterations, samples, curveSamples, checkpoints, evaluationSteps, ddimSteps, guidance);
     ErasureBenchmark benchmark = new ErasureBenchmark(model, classifier, settings, log);
     if (run != null) {
@@ -163,7 +163,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
           out);
       return 0;
     }
-    checkSettings(settings);
+    checkProtocol(settings);
     if (!Files.isRegularFile(out.resolve("baseline.json"))) {
       log.println("judging the original model");
       benchmark.baseline(out);
@@ -202,7 +202,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
   }
 
   /** Refuses to mix results of other settings into one report. */
-  private void checkSettings(ErasureBenchmark.Settings settings) throws IOException {
+  private void checkProtocol(ErasureBenchmark.Protocol settings) throws IOException {
     Files.createDirectories(out);
     Path file = out.resolve("settings.json");
     // Through text, as the file is read: a float is a DoubleNode once parsed back.
@@ -212,11 +212,11 @@ public final class BenchErasureCommand implements Callable<Integer> {
     if (Files.isRegularFile(file) && !JSON.readTree(file.toFile()).equals(wanted)) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
-          "--out "
+          "--output "
               + out
               + " holds results of other settings ("
               + file
-              + "); choose another --out or remove it");
+              + "); choose another --output or remove it");
     }
     JSON.writeValue(file.toFile(), wanted);
   }
@@ -292,7 +292,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
             model.toString(),
             "--classifier",
             classifier.toString(),
-            "--out",
+            "--output",
             out.toString(),
             "--iterations",
             "" + iterations,

@@ -6,6 +6,8 @@ import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.ErasureRun;
 import io.concepterasure.trainer.erasure.InvalidRequestException;
 import io.concepterasure.trainer.erasure.NonFiniteLossException;
+import io.concepterasure.trainer.erasure.RequestFields;
+import io.concepterasure.trainer.erasure.RequestFile;
 import io.concepterasure.trainer.io.SafetensorsException;
 import io.concepterasure.trainer.job.ProgressReporter;
 import io.concepterasure.trainer.job.RequestStorage;
@@ -44,7 +46,16 @@ public final class EraseCommand implements Callable<Integer> {
   public static final int INVALID_INPUT = 2;
   public static final int TRANSIENT_FAILURE = 3;
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  private CommandLine.Model.CommandSpec spec;
+
+  /** The defaults in the help come from the one place that declares them. */
+  @CommandLine.Spec
+  void spec(CommandLine.Model.CommandSpec spec) {
+    this.spec = spec;
+    spec.usageMessage()
+        .footerHeading("%nDefaults of the request's fields (docs/api.md):%n")
+        .footer(RequestFields.defaultsHelp().replace("%", "%%"));
+  }
 
   @Option(
       names = "--request",
@@ -65,42 +76,39 @@ public final class EraseCommand implements Callable<Integer> {
           "a concept to erase, 'erase' or 'erase=alternative'; repeat for several (replaces the file's)")
   List<String> concepts;
 
-  @Option(
-      names = "--method",
-      description = "method.name: allButOne (default), esd, conceptAblation")
+  @Option(names = "--method", description = "method.name: allButOne, esd, conceptAblation")
   String method;
 
-  @Option(names = "--iterations", description = "method.iterations (default 400)")
+  @Option(names = "--iterations", description = "method.iterations")
   Integer iterations;
 
-  @Option(names = "--learning-rate", description = "method.learningRate (default 1e-5)")
+  @Option(names = "--learning-rate", description = "method.learningRate")
   Double learningRate;
 
-  @Option(names = "--eta", description = "method.eta (default 1)")
+  @Option(names = "--eta", description = "method.eta")
   Double eta;
 
-  @Option(names = "--lambda", description = "method.lambda (default 1)")
+  @Option(names = "--lambda", description = "method.lambda")
   Double lambda;
 
-  @Option(names = "--guidance-scale", description = "method.guidanceScale (default 3)")
+  @Option(names = "--guidance-scale", description = "method.guidanceScale")
   Double guidanceScale;
 
-  @Option(names = "--ddim-steps", description = "method.ddimSteps (default 50)")
+  @Option(names = "--ddim-steps", description = "method.ddimSteps")
   Integer ddimSteps;
 
   @Option(
       names = "--parameters",
-      description =
-          "method.parameters: crossAttention (default), crossAttentionKV, nonCrossAttention, all")
+      description = "method.parameters: crossAttention, crossAttentionKV, nonCrossAttention, all")
   String parameters;
 
-  @Option(names = "--seed", description = "method.seed (default 0)")
+  @Option(names = "--seed", description = "method.seed")
   Long seed;
 
   @Option(names = "--preserve-prompt", description = "method.preservePrompts; repeat")
   List<String> preservePrompts;
 
-  @Option(names = "--preserve-weight", description = "method.preserveWeight (default 1)")
+  @Option(names = "--preserve-weight", description = "method.preserveWeight")
   Double preserveWeight;
 
   @Option(
@@ -108,7 +116,7 @@ public final class EraseCommand implements Callable<Integer> {
       description = "evaluation.prompts (unrelated prompts to check); repeat")
   List<String> evalPrompts;
 
-  @Option(names = "--eval-seed", description = "evaluation.seeds; repeat (default 0 and 1)")
+  @Option(names = "--eval-seed", description = "evaluation.seeds; repeat")
   List<Long> evalSeeds;
 
   @Option(
@@ -142,7 +150,7 @@ public final class EraseCommand implements Callable<Integer> {
     PrintWriter info = spec.commandLine().getOut();
     Optional<TerminationMessage> termination = TerminationMessage.fromEnvironment(environment);
     try {
-      ErasureRequest request = request().withDefaults().validate();
+      ErasureRequest request = request();
       boolean terminal = System.console() != null;
       Optional<ProgressReporter> status =
           ProgressReporter.fromEnvironment(environment, serviceAccountDir, log);
@@ -169,11 +177,11 @@ public final class EraseCommand implements Callable<Integer> {
           Path outputFolder =
               storage.outputFolder() != null
                   ? storage.outputFolder()
-                  : ErasureRun.localFolder("output.uri", request.output.uri);
+                  : ErasureRun.localFolder("output.uri", request.output().uri());
           writeTermination(
               termination.get(),
               TerminationMessage.success(
-                  request.output.uri, outputFolder.resolve(ErasureOutput.RECORD), record),
+                  request.output().uri(), outputFolder.resolve(ErasureOutput.RECORD), record),
               log);
         }
       }
@@ -224,29 +232,27 @@ public final class EraseCommand implements Callable<Integer> {
                         + e.getMessage()));
   }
 
+  /** The request file (or an empty one), with the flags given on top, parsed once. */
   private ErasureRequest request() throws IOException {
-    ErasureRequest r =
-        requestFile != null ? ErasureRequest.read(requestFile) : new ErasureRequest();
+    RequestFile r = requestFile != null ? RequestFile.read(requestFile) : new RequestFile();
     if (model != null) {
-      r.model = new ErasureRequest.Location();
-      r.model.uri = model;
+      r.model = new RequestFile.Location(model);
     }
     if (output != null) {
-      r.output = new ErasureRequest.Location();
-      r.output.uri = output;
+      r.output = new RequestFile.Location(output);
     }
     if (concepts != null) {
-      List<ErasureRequest.Concept> list = new ArrayList<>();
+      List<RequestFile.Concept> list = new ArrayList<>();
       for (String c : concepts) {
         int eq = c.indexOf('=');
         list.add(
             eq < 0
-                ? new ErasureRequest.Concept(c, null)
-                : new ErasureRequest.Concept(c.substring(0, eq), c.substring(eq + 1)));
+                ? new RequestFile.Concept(c, null)
+                : new RequestFile.Concept(c.substring(0, eq), c.substring(eq + 1)));
       }
       r.concepts = list;
     }
-    ErasureRequest.Method m = r.method == null ? new ErasureRequest.Method() : r.method;
+    RequestFile.Method m = r.method();
     m.name = method != null ? method : m.name;
     m.iterations = iterations != null ? iterations : m.iterations;
     m.learningRate = learningRate != null ? learningRate : m.learningRate;
@@ -258,14 +264,12 @@ public final class EraseCommand implements Callable<Integer> {
     m.seed = seed != null ? seed : m.seed;
     m.preservePrompts = preservePrompts != null ? preservePrompts : m.preservePrompts;
     m.preserveWeight = preserveWeight != null ? preserveWeight : m.preserveWeight;
-    r.method = m;
-    if (evalPrompts != null || evalSeeds != null) {
-      ErasureRequest.Evaluation e =
-          r.evaluation == null ? new ErasureRequest.Evaluation() : r.evaluation;
-      e.prompts = evalPrompts != null ? evalPrompts : e.prompts;
-      e.seeds = evalSeeds != null ? evalSeeds : e.seeds;
-      r.evaluation = e;
+    if (evalPrompts != null) {
+      r.evaluation().prompts = evalPrompts;
     }
-    return r;
+    if (evalSeeds != null) {
+      r.evaluation().seeds = evalSeeds;
+    }
+    return r.toRequest();
   }
 }

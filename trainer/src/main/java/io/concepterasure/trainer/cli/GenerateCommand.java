@@ -67,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--width", description = "image width in pixels (default: the model's)")
   Integer width;
 
-  @Option(names = "--out", required = true, description = "PNG file to write")
+  @Option(names = "--output", required = true, description = "PNG file to write")
   Path out;
 
   @Override

@@ -39,7 +39,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
-      names = "--out",
+      names = "--output",
       defaultValue = "examples/models/toy-shapes",
       description = "model folder to write (default: ${DEFAULT-VALUE})")
   Path out;
@@ -51,7 +51,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
   Path tokenizer;
 
   @Option(
-      names = "--classifier-out",
+      names = "--classifier-output",
       defaultValue = "examples/models/shape-classifier",
       description = "classifier folder to write (default: ${DEFAULT-VALUE})")
   Path classifierOut;
@@ -115,7 +115,7 @@ public final class PretrainToyCommand implements Callable<Integer> {
       if (!skipModel) {
         Path partial = fresh(out);
         new ToyPretraining(
-                new ToyPretraining.Settings(
+                new ToyPretraining.Schedule(
                     vaeSteps, unetSteps, batchSize, vaeLearningRate, unetLearningRate, seed),
                 new ToyPretraining.StepListener() {
                   @Override

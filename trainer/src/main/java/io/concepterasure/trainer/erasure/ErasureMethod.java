@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -15,6 +16,7 @@ public enum ErasureMethod {
     this.specName = specName;
   }
 
+  @JsonValue
   public String specName() {
     return specName;
   }

@@ -125,10 +125,12 @@ public final class ErasureRun {
   public Map<String, Object> run() throws IOException {
     Instant start = Instant.now();
     Path modelFolder =
-        stagedModel != null ? stagedModel : localFolder("model.uri", request.model.uri);
+        stagedModel != null ? stagedModel : localFolder("model.uri", request.model().uri());
     ErasureOutput output =
         new ErasureOutput(
-            stagedOutput != null ? stagedOutput : localFolder("output.uri", request.output.uri));
+            stagedOutput != null
+                ? stagedOutput
+                : localFolder("output.uri", request.output().uri()));
     Map<String, Object> finished = output.finishedRecord();
     if (finished != null) {
       if (JSON.readTree(request.toJson()).equals(JSON.valueToTree(finished.get("request")))) {
@@ -144,14 +146,12 @@ public final class ErasureRun {
               + " already holds a finished erasure of another request; choose another output or remove it");
     }
     DiffusersModelLayout layout = DiffusersModelLayout.open(modelFolder);
-    ErasureRequest.Method m = request.method;
-    ErasureMethod method = ErasureMethod.fromSpecName(m.name);
-    TrainableParameterSet parameterSet = TrainableParameterSet.fromSpecName(m.parameters);
-    if (!method.usesAlternative()
-        && request.concepts.stream().anyMatch(c -> c.alternative != null)) {
+    ErasureRequest.Method m = request.method();
+    if (!m.name().usesAlternative()
+        && request.concepts().stream().anyMatch(c -> c.alternative() != null)) {
       log.println(
           "warning: method "
-              + m.name
+              + m.name().specName()
               + " has no alternative concept; concepts[].alternative is ignored");
     }
 
@@ -167,19 +167,19 @@ public final class ErasureRun {
         firstIteration = resume(trainer, output, manager);
         log.println(
             "erasing "
-                + request.concepts.size()
+                + request.concepts().size()
                 + " concept(s) with "
-                + m.name
+                + m.name().specName()
                 + " on "
-                + parameterSet.specName()
+                + m.parameters().specName()
                 + " ("
                 + trainer.trainableParameters().size()
                 + " tensors), iterations "
                 + firstIteration
                 + ".."
-                + m.iterations);
+                + m.iterations());
         BiConsumer<Integer, Map<String, Double>> bar =
-            progress.create(firstIteration, m.iterations);
+            progress.create(firstIteration, m.iterations());
         losses =
             trainer.train(
                 (iteration, l, t) -> afterIteration(iteration, l, t, bar, output, manager));
@@ -191,9 +191,9 @@ public final class ErasureRun {
               original,
               phi,
               evaluationPrompts(request),
-              request.evaluation.seeds,
-              request.method.ddimSteps,
-              Math.max(request.method.guidanceScale.floatValue(), 1f),
+              request.evaluation().seeds(),
+              request.method().ddimSteps(),
+              Math.max((float) request.method().guidanceScale(), 1f),
               manager,
               staging.resolve("evaluation.png"),
               judge);
@@ -223,9 +223,7 @@ public final class ErasureRun {
       StableDiffusionPipeline original,
       UNet2DConditionModel phi,
       NDManager manager) {
-    ErasureRequest.Method m = request.method;
-    ErasureMethod method = ErasureMethod.fromSpecName(m.name);
-    TrainableParameterSet parameterSet = TrainableParameterSet.fromSpecName(m.parameters);
+    ErasureRequest.Method m = request.method();
     List<ConceptEmbeddings> concepts = embed(request, original, manager);
     int latentSide = original.defaultImageSize() / original.vae().scaleFactor();
     Shape latent = new Shape(1, original.unet().config().inChannels(), latentSide, latentSide);
@@ -233,28 +231,29 @@ public final class ErasureRun {
     return new ErasureTrainer(
         TrainableNoisePredictor.of(phi, phi::forward),
         original.unet()::forward,
-        method.objective(m.eta.floatValue(), m.lambda.floatValue(), m.preserveWeight.floatValue()),
-        parameterSet,
-        new XtSampler(samplingScheduler, m.ddimSteps, m.guidanceScale.floatValue()),
+        m.name().objective((float) m.eta(), (float) m.lambda(), (float) m.preserveWeight()),
+        m.parameters(),
+        new XtSampler(samplingScheduler, m.ddimSteps(), (float) m.guidanceScale()),
         concepts,
-        new ErasureTrainer.Settings(m.iterations, m.seed, m.learningRate.floatValue(), latent));
+        new ErasureTrainer.LoopParameters(
+            m.iterations(), m.seed(), (float) m.learningRate(), latent));
   }
 
   private static List<ConceptEmbeddings> embed(
       ErasureRequest request, StableDiffusionPipeline pipeline, NDManager manager) {
     NDArray empty = pipeline.encodePrompts(manager, List.of(""));
     List<NDArray> preserve = new ArrayList<>();
-    for (String p : request.method.preservePrompts) {
+    for (String p : request.method().preservePrompts()) {
       preserve.add(pipeline.encodePrompts(manager, List.of(p)));
     }
     List<ConceptEmbeddings> out = new ArrayList<>();
-    for (ErasureRequest.Concept c : request.concepts) {
-      String alternative = c.alternative == null ? "" : c.alternative;
+    for (ErasureRequest.Concept c : request.concepts()) {
+      String alternative = c.alternative() == null ? "" : c.alternative();
       out.add(
           new ConceptEmbeddings(
-              c.erase,
+              c.erase(),
               alternative,
-              pipeline.encodePrompts(manager, List.of(c.erase)),
+              pipeline.encodePrompts(manager, List.of(c.erase())),
               alternative.isEmpty() ? empty : pipeline.encodePrompts(manager, List.of(alternative)),
               empty,
               preserve));
@@ -271,7 +270,7 @@ public final class ErasureRun {
     if (Files.isRegularFile(state) && Files.isRegularFile(savedRequest)) {
       if (JSON.readTree(savedRequest.toFile()).equals(JSON.readTree(request.toJson()))) {
         try (NDManager scratch = manager.newSubManager()) {
-          trainer.restore(TrainingStateFile.read(state, scratch));
+          trainer.restore(TrainingCheckpointFile.read(state, scratch));
           log.println("resuming from the state saved after iteration " + trainer.nextIteration());
           return trainer.nextIteration();
         } catch (IOException | IllegalArgumentException e) {
@@ -301,10 +300,13 @@ public final class ErasureRun {
     boolean stop =
         stopAfterIterations != null
             && done >= stopAfterIterations
-            && done < request.method.iterations;
-    if (checkpointEvery > 0 && done % checkpointEvery == 0 && done < request.method.iterations) {
+            && done < request.method().iterations();
+    if (checkpointEvery > 0
+        && done % checkpointEvery == 0
+        && done < request.method().iterations()) {
       try (NDManager scratch = manager.newSubManager()) {
-        TrainingStateFile.write(output.stateFolder().resolve(STATE_FILE), trainer.state(scratch));
+        TrainingCheckpointFile.write(
+            output.stateFolder().resolve(STATE_FILE), trainer.checkpoint(scratch));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot save the training state: " + e.getMessage(), e);
       }
@@ -359,13 +361,13 @@ public final class ErasureRun {
   /** The erased prompts, their alternatives, then the request's evaluation prompts, each once. */
   private static List<String> evaluationPrompts(ErasureRequest request) {
     Set<String> prompts = new LinkedHashSet<>();
-    for (ErasureRequest.Concept c : request.concepts) {
-      prompts.add(c.erase);
-      if (c.alternative != null) {
-        prompts.add(c.alternative);
+    for (ErasureRequest.Concept c : request.concepts()) {
+      prompts.add(c.erase());
+      if (c.alternative() != null) {
+        prompts.add(c.alternative());
       }
     }
-    prompts.addAll(request.evaluation.prompts);
+    prompts.addAll(request.evaluation().prompts());
     return List.copyOf(prompts);
   }
 }

@@ -28,8 +28,8 @@ public final class ErasureTrainer implements AutoCloseable {
    * @param seed the request's seed; iteration i draws from {@link IterationRandom}(seed, i)
    * @param latentShape the shape of x_T, [1, C, H, W] from the UNet's config
    */
-  public record Settings(int iterations, long seed, float learningRate, Shape latentShape) {
-    public Settings {
+  public record LoopParameters(int iterations, long seed, float learningRate, Shape latentShape) {
+    public LoopParameters {
       if (iterations <= 0) {
         throw new IllegalArgumentException("iterations must be > 0 but was " + iterations);
       }
@@ -47,7 +47,7 @@ public final class ErasureTrainer implements AutoCloseable {
   private final ErasureObjective objective;
   private final XtSampler sampler;
   private final List<ConceptEmbeddings> concepts;
-  private final Settings settings;
+  private final LoopParameters loop;
   private final Map<String, Parameter> trainable;
   private final AdamOptimizer optimizer;
   private final NDManager manager;
@@ -61,7 +61,7 @@ public final class ErasureTrainer implements AutoCloseable {
       TrainableParameterSet parameterSet,
       XtSampler sampler,
       List<ConceptEmbeddings> concepts,
-      Settings settings) {
+      LoopParameters loop) {
     if (concepts.isEmpty()) {
       throw new IllegalArgumentException("at least one concept to erase is needed");
     }
@@ -70,11 +70,11 @@ public final class ErasureTrainer implements AutoCloseable {
     this.objective = objective;
     this.sampler = sampler;
     this.concepts = List.copyOf(concepts);
-    this.settings = settings;
+    this.loop = loop;
     Map<String, Parameter> all = phi.namedParameters();
     this.trainable = parameterSet.select(all);
     all.forEach((name, p) -> p.array().setRequiresGradient(trainable.containsKey(name)));
-    this.optimizer = new AdamOptimizer(trainable, settings.learningRate());
+    this.optimizer = new AdamOptimizer(trainable, loop.learningRate());
     this.manager = trainable.values().iterator().next().array().getManager().newSubManager();
   }
 
@@ -92,7 +92,7 @@ public final class ErasureTrainer implements AutoCloseable {
 
   /** Runs the remaining iterations (all, unless {@link #restore} moved the start). */
   public Map<String, Double> train(IterationListener listener) {
-    while (nextIteration < settings.iterations()) {
+    while (nextIteration < loop.iterations()) {
       int iteration = nextIteration;
       Map<String, Double> losses = step(iteration);
       lastLosses = losses;
@@ -105,9 +105,9 @@ public final class ErasureTrainer implements AutoCloseable {
   private Map<String, Double> step(int iteration) {
     ConceptEmbeddings concept = concepts.get(iteration % concepts.size());
     try (NDScope scope = new NDScope()) {
-      IterationRandom random = new IterationRandom(settings.seed(), iteration);
+      IterationRandom random = new IterationRandom(loop.seed(), iteration);
       int k = random.nextInt(sampler.ddimSteps());
-      NDArray xT = random.normal(manager, settings.latentShape());
+      NDArray xT = random.normal(manager, loop.latentShape());
       XtSampler.Xt xt =
           sampler.sample(phi, xT, k, objective.trajectoryCondition(concept), concept.empty());
       NDArray t = NoisePredictor.timestep(manager, xt.timestep(), xt.latents().getShape().get(0));
@@ -126,28 +126,28 @@ public final class ErasureTrainer implements AutoCloseable {
   }
 
   /** A copy of the state after the last finished iteration, its arrays owned by {@code owner}. */
-  public TrainingState state(NDManager owner) {
+  public TrainingCheckpoint checkpoint(NDManager owner) {
     Map<String, NDArray> weights = new LinkedHashMap<>();
     trainable.forEach((name, p) -> weights.put(name, detachedCopy(p.array(), owner)));
     Map<String, NDArray> mean = new LinkedHashMap<>();
     optimizer.mean().forEach((name, a) -> mean.put(name, detachedCopy(a, owner)));
     Map<String, NDArray> variance = new LinkedHashMap<>();
     optimizer.variance().forEach((name, a) -> variance.put(name, detachedCopy(a, owner)));
-    return new TrainingState(
+    return new TrainingCheckpoint(
         nextIteration, optimizer.stepCount(), weights, mean, variance, Map.copyOf(lastLosses));
   }
 
   /** Continues from a saved state of a run of the same request. */
-  public void restore(TrainingState state) {
+  public void restore(TrainingCheckpoint state) {
     if (!state.weights().keySet().equals(trainable.keySet())) {
       throw new IllegalArgumentException("saved state trains other parameters than this run");
     }
-    if (state.iteration() < 0 || state.iteration() > settings.iterations()) {
+    if (state.iteration() < 0 || state.iteration() > loop.iterations()) {
       throw new IllegalArgumentException(
           "saved state is at iteration "
               + state.iteration()
               + ", outside this run's "
-              + settings.iterations());
+              + loop.iterations());
     }
     // Check everything before changing anything, so a refused state leaves the run as it was.
     for (Map<String, NDArray> group :

@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.concepterasure.trainer.nn.Parameter;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -24,6 +25,7 @@ public enum TrainableParameterSet {
   }
 
   /** The name used in requests and the ConceptErasure spec. */
+  @JsonValue
   public String specName() {
     return specName;
   }

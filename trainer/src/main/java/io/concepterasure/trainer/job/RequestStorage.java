@@ -62,8 +62,8 @@ public final class RequestStorage implements AutoCloseable {
    */
   public static RequestStorage prepare(
       ErasureRequest request, Map<String, String> environment, PrintWriter log) throws IOException {
-    StorageUri model = parse("model.uri", request.model.uri);
-    StorageUri output = parse("output.uri", request.output.uri);
+    StorageUri model = parse("model.uri", request.model().uri());
+    StorageUri output = parse("output.uri", request.output().uri());
     Path pvcRoot = Path.of(environment.getOrDefault(ENV_PVC_ROOT, DEFAULT_PVC_ROOT.toString()));
     boolean remoteModel = remote(model);
     boolean remoteOutput = remote(output);

@@ -49,7 +49,7 @@ public final class ToyPretraining {
   private static final int HIGH_NOISE_FROM = 500;
 
   /** Steps, batch size, learning rates and seed of a pretraining run. */
-  public record Settings(
+  public record Schedule(
       int vaeSteps,
       int unetSteps,
       int batchSize,
@@ -57,7 +57,7 @@ public final class ToyPretraining {
       float unetLearningRate,
       long seed) {}
 
-  private final Settings settings;
+  private final Schedule settings;
   private final ShapesDataset data;
   private final StepListener progress;
 
@@ -69,7 +69,7 @@ public final class ToyPretraining {
     default void beforeStage(String stage, int steps) {}
   }
 
-  public ToyPretraining(Settings settings, StepListener progress) {
+  public ToyPretraining(Schedule settings, StepListener progress) {
     this.settings = settings;
     this.data = new ShapesDataset(settings.seed());
     this.progress = progress;

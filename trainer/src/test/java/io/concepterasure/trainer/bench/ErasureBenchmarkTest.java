@@ -35,7 +35,7 @@ class ErasureBenchmarkTest {
         new ErasureBenchmark(
             MODEL,
             CLASSIFIER,
-            new ErasureBenchmark.Settings(2, 3, 2, 2, 2, 2, 3f),
+            new ErasureBenchmark.Protocol(2, 3, 2, 2, 2, 2, 3f),
             new PrintWriter(new StringWriter()));
     Map<String, Object> baseline = benchmark.baseline(out);
     assertThat(List.copyOf(((Map<?, ?>) baseline.get("shapeRecognised")).keySet()))
@@ -123,7 +123,11 @@ class ErasureBenchmarkTest {
     cli.setErr(new PrintWriter(err));
     int code =
         cli.execute(
-            "bench-erasure", "--model", out.resolve("nothing").toString(), "--out", out.toString());
+            "bench-erasure",
+            "--model",
+            out.resolve("nothing").toString(),
+            "--output",
+            out.toString());
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--model must be a diffusers folder");
   }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.ParityFixture;
 import io.concepterasure.trainer.erasure.ErasureOutput;
+import io.concepterasure.trainer.erasure.RequestFields;
 import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.io.SafetensorsWriter;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
@@ -264,5 +265,68 @@ class EraseCommandTest {
           boolean trained = name.contains("attn2.to_k.") || name.contains("attn2.to_v.");
           assertThat(Arrays.equals(after.get(name), values)).as(name).isEqualTo(!trained);
         });
+  }
+
+  @Test
+  void helpListsEachDefaultFromItsOneDeclaration() {
+    assertThat(run("erase", "--help")).isZero();
+    for (RequestFields.Field field : RequestFields.ALL) {
+      if (field.defaultValue() != null) {
+        assertThat(out.toString())
+            .as(field.path())
+            .containsPattern(
+                field.path().replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+                    + " +"
+                    + java.util.regex.Pattern.quote(String.valueOf(field.defaultValue())));
+      }
+    }
+  }
+
+  @Test
+  void theShapeClassifierJudgesTheEvaluationImages() throws Exception {
+    Path output = tmp.resolve("judged");
+    assertThat(run(args(output, 2, "--classifier", classifier().toString()).toArray(String[]::new)))
+        .as(err.toString())
+        .isZero();
+    JsonNode record = new ObjectMapper().readTree(output.resolve("erasure.json").toFile());
+    assertThat(record.at("/evaluation/classifier").asText()).isEqualTo(classifier().toString());
+    JsonNode counts = record.at("/evaluation/perPrompt/a photo of a house/classifiedErased");
+    int judged = 0;
+    for (JsonNode n : counts) {
+      judged += n.asInt();
+    }
+    assertThat(judged).as(counts.toString()).isEqualTo(1); // one evaluation seed
+  }
+
+  @Test
+  void aClassifierThatCannotSeeTheModelsImagesIsRefusedBeforeTraining() throws Exception {
+    // The same model drawing 16x16 images: the classifier judges 32x32 ones.
+    Path small = tmp.resolve("small-model");
+    try (Stream<Path> files = Files.walk(base())) {
+      for (Path f : files.toList()) {
+        Path target = small.resolve(base().relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target);
+        }
+      }
+    }
+    Path config = small.resolve("unet/config.json");
+    Files.writeString(
+        config, Files.readString(config).replaceAll("\"sample_size\": *16", "\"sample_size\": 8"));
+    Path output = tmp.resolve("never");
+    List<String> a = args(output, 2, "--classifier", classifier().toString());
+    a.set(a.indexOf("--model") + 1, small.toString());
+    assertThat(run(a.toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("--classifier judges 32x32 images but this model draws 16x16")
+        .doesNotContain("iteration");
+    assertThat(output.resolve("erasure.json")).doesNotExist();
+  }
+
+  private static Path classifier() {
+    return Path.of(System.getProperty("repo.root", ".."))
+        .resolve("examples/models/shape-classifier/classifier.safetensors");
   }
 }

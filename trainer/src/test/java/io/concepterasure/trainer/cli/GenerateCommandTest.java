@@ -48,7 +48,7 @@ class GenerateCommandTest {
             "3",
             "--guidance",
             "7.5",
-            "--out",
+            "--output",
             png.toString());
     assertThat(code).as(err.toString()).isZero();
     assertThat(out.toString()).contains("wrote 4 image(s), 32x32 each");
@@ -84,7 +84,7 @@ class GenerateCommandTest {
               "7",
               "--steps",
               "2",
-              "--out",
+              "--output",
               p.toString());
       assertThat(code).isZero();
     }
@@ -104,7 +104,7 @@ class GenerateCommandTest {
             tmp.resolve("nope").toString(),
             "--prompt",
             "x",
-            "--out",
+            "--output",
             tmp.resolve("x.png").toString());
     assertThat(code).isNotZero();
     assertThat(err.toString()).contains("--model: no such folder");

@@ -39,9 +39,9 @@ class PretrainToyCommandTest {
     int code =
         cli.execute(
             "pretrain-toy",
-            "--out",
+            "--output",
             model.toString(),
-            "--classifier-out",
+            "--classifier-output",
             classifierFolder.toString(),
             "--tokenizer",
             ParityFixture.root().resolve("tokenizer").toString(),

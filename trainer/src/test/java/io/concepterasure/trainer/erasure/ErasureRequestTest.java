@@ -13,10 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 class ErasureRequestTest {
   @TempDir Path dir;
 
-  private ErasureRequest read(String name, String text) throws Exception {
+  private RequestFile read(String name, String text) throws Exception {
     Path file = dir.resolve(name);
     Files.writeString(file, text);
-    return ErasureRequest.read(file);
+    return RequestFile.read(file);
   }
 
   @Test
@@ -49,27 +49,26 @@ class ErasureRequestTest {
           prompts: [a blue triangle]
           seeds: [3, 4]
         """)
-            .withDefaults()
-            .validate();
-    assertThat(request.model.uri).isEqualTo("/models/toy-shapes");
-    assertThat(request.concepts)
-        .extracting(c -> c.erase, c -> c.alternative)
+            .toRequest();
+    assertThat(request.model().uri()).isEqualTo("/models/toy-shapes");
+    assertThat(request.concepts())
+        .extracting(c -> c.erase(), c -> c.alternative())
         .containsExactly(Tuple.tuple("circle", "square"), Tuple.tuple("cross", null));
-    ErasureRequest.Method m = request.method;
-    assertThat(m.name).isEqualTo("esd");
-    assertThat(m.iterations).isEqualTo(12);
-    assertThat(m.learningRate).isEqualTo(1e-4);
-    assertThat(m.eta).isEqualTo(0.5);
-    assertThat(m.lambda).isEqualTo(2.0);
-    assertThat(m.guidanceScale).isEqualTo(4.5);
-    assertThat(m.ddimSteps).isEqualTo(20);
-    assertThat(m.parameters).isEqualTo("crossAttentionKV");
-    assertThat(m.seed).isEqualTo(9L);
-    assertThat(m.preservePrompts).containsExactly("a red square");
-    assertThat(m.preserveWeight).isEqualTo(0.25);
-    assertThat(request.output.uri).isEqualTo("/out/erased");
-    assertThat(request.evaluation.prompts).containsExactly("a blue triangle");
-    assertThat(request.evaluation.seeds).containsExactly(3L, 4L);
+    ErasureRequest.Method m = request.method();
+    assertThat(m.name().specName()).isEqualTo("esd");
+    assertThat(m.iterations()).isEqualTo(12);
+    assertThat(m.learningRate()).isEqualTo(1e-4);
+    assertThat(m.eta()).isEqualTo(0.5);
+    assertThat(m.lambda()).isEqualTo(2.0);
+    assertThat(m.guidanceScale()).isEqualTo(4.5);
+    assertThat(m.ddimSteps()).isEqualTo(20);
+    assertThat(m.parameters().specName()).isEqualTo("crossAttentionKV");
+    assertThat(m.seed()).isEqualTo(9L);
+    assertThat(m.preservePrompts()).containsExactly("a red square");
+    assertThat(m.preserveWeight()).isEqualTo(0.25);
+    assertThat(request.output().uri()).isEqualTo("/out/erased");
+    assertThat(request.evaluation().prompts()).containsExactly("a blue triangle");
+    assertThat(request.evaluation().seeds()).containsExactly(3L, 4L);
   }
 
   @Test
@@ -80,19 +79,18 @@ class ErasureRequestTest {
                 """
         {"model": {"uri": "/m"}, "concepts": [{"erase": "pig", "alternative": "cow"}], "output": {"uri": "/o"}}
         """)
-            .withDefaults()
-            .validate();
-    ErasureRequest.Method m = request.method;
-    assertThat(m.name).isEqualTo("allButOne");
-    assertThat(m.iterations).isEqualTo(400);
-    assertThat(m.learningRate).isEqualTo(1e-5);
-    assertThat(m.eta).isEqualTo(1.0);
-    assertThat(m.lambda).isEqualTo(1.0);
-    assertThat(m.guidanceScale).isEqualTo(3.0);
-    assertThat(m.ddimSteps).isEqualTo(50);
-    assertThat(m.parameters).isEqualTo("crossAttention");
-    assertThat(m.seed).isZero();
-    assertThat(m.preservePrompts).isEmpty();
+            .toRequest();
+    ErasureRequest.Method m = request.method();
+    assertThat(m.name().specName()).isEqualTo("allButOne");
+    assertThat(m.iterations()).isEqualTo(400);
+    assertThat(m.learningRate()).isEqualTo(1e-5);
+    assertThat(m.eta()).isEqualTo(1.0);
+    assertThat(m.lambda()).isEqualTo(1.0);
+    assertThat(m.guidanceScale()).isEqualTo(3.0);
+    assertThat(m.ddimSteps()).isEqualTo(50);
+    assertThat(m.parameters().specName()).isEqualTo("crossAttention");
+    assertThat(m.seed()).isZero();
+    assertThat(m.preservePrompts()).isEmpty();
   }
 
   @Test
@@ -103,19 +101,19 @@ class ErasureRequestTest {
                 """
         {"model": {"uri": "/m"}, "concepts": [{"erase": "pig"}], "output": {"uri": "/o"}, "method": {"lambda": 0}}
         """)
-            .withDefaults();
+            .toRequest();
     Path again = dir.resolve("again.json");
     Files.writeString(again, request.toJson());
-    assertThat(ErasureRequest.read(again).toJson()).isEqualTo(request.toJson());
+    assertThat(RequestFile.read(again).toRequest().toJson()).isEqualTo(request.toJson());
     assertThat(request.toJson()).contains("\"lambda\" : 0.0");
   }
 
   @Test
   void everyProblemIsNamedInOneMessage() throws Exception {
-    ErasureRequest request =
+    RequestFile request =
         read(
-                "r.yaml",
-                """
+            "r.yaml",
+            """
         model: {uri: ""}
         concepts:
           - erase: "  "
@@ -123,9 +121,8 @@ class ErasureRequestTest {
             alternative: pig
         method: {name: magic, parameters: attention, iterations: 0, learningRate: -1, eta: -2}
         output: {uri: /o}
-        """)
-            .withDefaults();
-    assertThatThrownBy(request::validate)
+        """);
+    assertThatThrownBy(request::toRequest)
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("model.uri is required")
         .hasMessageContaining("concepts[0].erase must not be empty")
@@ -141,9 +138,8 @@ class ErasureRequestTest {
 
   @Test
   void noConceptsIsInvalid() throws Exception {
-    ErasureRequest request =
-        read("r.yaml", "model: {uri: /m}\noutput: {uri: /o}\nconcepts: []\n").withDefaults();
-    assertThatThrownBy(request::validate)
+    RequestFile request = read("r.yaml", "model: {uri: /m}\noutput: {uri: /o}\nconcepts: []\n");
+    assertThatThrownBy(request::toRequest)
         .hasMessageContaining("concepts must name at least one concept to erase");
   }
 
@@ -155,7 +151,7 @@ class ErasureRequestTest {
     assertThatThrownBy(() -> read("r.yaml", "method: {iterations: many}\n"))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("is not a valid request");
-    assertThatThrownBy(() -> ErasureRequest.read(dir.resolve("missing.yaml")))
+    assertThatThrownBy(() -> RequestFile.read(dir.resolve("missing.yaml")))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("does not exist");
   }
@@ -167,8 +163,8 @@ class ErasureRequestTest {
       List<Path> requests = files.filter(p -> p.toString().endsWith(".yaml")).toList();
       assertThat(requests).isNotEmpty();
       for (Path file : requests) {
-        ErasureRequest request = ErasureRequest.read(file).withDefaults().validate();
-        assertThat(request.concepts).as(file.toString()).isNotEmpty();
+        ErasureRequest request = RequestFile.read(file).toRequest();
+        assertThat(request.concepts()).as(file.toString()).isNotEmpty();
       }
     }
   }

@@ -64,7 +64,7 @@ class ErasureTrainerTest {
         set,
         new XtSampler(XtSamplerTest.stableDiffusionDdim(), 5, 3f),
         concepts,
-        new ErasureTrainer.Settings(iterations, 42, 1e-2f, LATENT));
+        new ErasureTrainer.LoopParameters(iterations, 42, 1e-2f, LATENT));
   }
 
   private static Map<String, float[]> values(TinyCrossAttentionDenoiser model) {
@@ -148,7 +148,7 @@ class ErasureTrainerTest {
             TrainableParameterSet.CROSS_ATTENTION,
             new XtSampler(XtSamplerTest.stableDiffusionDdim(), 1, 3f),
             concepts.subList(0, 1),
-            new ErasureTrainer.Settings(60, 42, 1e-2f, LATENT))) {
+            new ErasureTrainer.LoopParameters(60, 42, 1e-2f, LATENT))) {
       trainer.train((iteration, l, t) -> losses.add(l.get("loss")));
     }
     double first =
@@ -222,7 +222,7 @@ class ErasureTrainerTest {
                       (i, l, t) -> {
                         if (i == 2) {
                           try (NDManager owner = manager.newSubManager()) {
-                            TrainingStateFile.write(stateFile, t.state(owner));
+                            TrainingCheckpointFile.write(stateFile, t.checkpoint(owner));
                           } catch (IOException e) {
                             throw new UncheckedIOException(e);
                           }
@@ -243,7 +243,7 @@ class ErasureTrainerTest {
             new AllButOneObjective(1f, 1f, 0f),
             TrainableParameterSet.ALL,
             iterations)) {
-      trainer.restore(TrainingStateFile.read(stateFile, manager));
+      trainer.restore(TrainingCheckpointFile.read(stateFile, manager));
       trainer.train((i, l, t) -> ran.add(i));
     }
     assertThat(ran).containsExactly(3, 4, 5, 6);
@@ -288,7 +288,7 @@ class ErasureTrainerTest {
 
   @Test
   void iterationsMustBePositive() {
-    assertThatThrownBy(() -> new ErasureTrainer.Settings(0, 1, 1e-4f, LATENT))
+    assertThatThrownBy(() -> new ErasureTrainer.LoopParameters(0, 1, 1e-4f, LATENT))
         .hasMessage("iterations must be > 0 but was 0");
   }
 }

@@ -7,11 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.concepterasure.trainer.erasure.ErasureRequest;
+import io.concepterasure.trainer.erasure.RequestFields;
+import io.concepterasure.trainer.erasure.RequestFile;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -90,7 +92,7 @@ class RequestFileCompatibilityTest {
     request.remove("suspend");
     Path file = Files.writeString(tmp.resolve("request.yaml"), YAML.writeValueAsString(request));
 
-    ErasureRequest read = ErasureRequest.read(file);
+    RequestFile read = RequestFile.read(file);
 
     ObjectNode expected = JSON.readTree(JSON.writeValueAsString(spec)).deepCopy();
     expected.retain(TRAINING_FIELDS);
@@ -99,7 +101,7 @@ class RequestFileCompatibilityTest {
     assertThat(JSON.readTree(read.toJson()))
         .as(sample.getFileName().toString())
         .isEqualTo(expected);
-    read.withDefaults().validate();
+    read.toRequest();
   }
 
   @Test
@@ -109,13 +111,13 @@ class RequestFileCompatibilityTest {
     Set<String> known = new HashSet<>(TRAINING_FIELDS);
     known.addAll(JOB_ONLY_FIELDS);
     assertThat(names(spec)).isEqualTo(known);
-    assertThat(publicFields(ErasureRequest.Method.class))
+    assertThat(publicFields(RequestFile.Method.class))
         .isEqualTo(names(spec.at("/method/properties")));
-    assertThat(publicFields(ErasureRequest.Evaluation.class))
+    assertThat(publicFields(RequestFile.EvaluationPlan.class))
         .isEqualTo(names(spec.at("/evaluation/properties")));
-    assertThat(publicFields(ErasureRequest.Concept.class))
+    assertThat(publicFields(RequestFile.Concept.class))
         .isEqualTo(names(spec.at("/concepts/items/properties")));
-    Set<String> location = new HashSet<>(publicFields(ErasureRequest.Location.class));
+    Set<String> location = new HashSet<>(publicFields(RequestFile.Location.class));
     location.add("credentialsSecretRef");
     assertThat(location)
         .isEqualTo(names(spec.at("/model/properties")))
@@ -128,7 +130,131 @@ class RequestFileCompatibilityTest {
         Files.writeString(
             tmp.resolve("request.yaml"),
             "model: {uri: s3://b/m}\noutput: {uri: s3://b/o}\nconcepts: [{erase: cat}]\nmethdo: {iterations: 3}\n");
-    assertThatThrownBy(() -> ErasureRequest.read(file))
-        .hasMessageContaining("unknown field 'methdo'");
+    assertThatThrownBy(() -> RequestFile.read(file)).hasMessageContaining("unknown field 'methdo'");
+  }
+
+  /** The schema node of a field path: {@code method.learningRate}, {@code concepts[].erase}. */
+  private static JsonNode schemaOf(JsonNode spec, String path) {
+    StringBuilder pointer = new StringBuilder();
+    for (String part : path.split("\\.")) {
+      boolean items = part.endsWith("[]");
+      pointer.append("/").append(items ? part.substring(0, part.length() - 2) : part);
+      if (items) {
+        pointer.append("/items");
+      }
+      pointer.append("/properties");
+    }
+    return spec.at(pointer.substring(0, pointer.length() - "/properties".length()));
+  }
+
+  private static final List<String> CONSTRAINTS =
+      List.of(
+          "default",
+          "minimum",
+          "exclusiveMinimum",
+          "maximum",
+          "maxItems",
+          "minLength",
+          "maxLength");
+
+  /** What the trainer declares for a field, in the schema's words. */
+  private static ObjectNode declared(RequestFields.Field field) {
+    ObjectNode node = JSON.createObjectNode();
+    if (field.defaultValue() != null) {
+      node.set("default", JSON.valueToTree(field.defaultValue()));
+    }
+    if (field.minimum() != null) {
+      node.put("minimum", field.minimum());
+      if (field.exclusiveMinimum()) {
+        node.put("exclusiveMinimum", true);
+      }
+    }
+    if (field.maximum() != null) {
+      node.put("maximum", field.maximum());
+    }
+    if (field.maxItems() != null) {
+      node.put("maxItems", field.maxItems());
+    }
+    if (field.minLength() != null) {
+      node.put("minLength", field.minLength());
+    }
+    if (field.maxLength() != null) {
+      node.put("maxLength", field.maxLength());
+    }
+    return node;
+  }
+
+  /** The schema's constraints of a node, numbers as doubles so that 400 equals 400.0. */
+  private static ObjectNode constraints(JsonNode schema) {
+    ObjectNode node = JSON.createObjectNode();
+    for (String c : CONSTRAINTS) {
+      if (schema.has(c)) {
+        node.set(c, schema.get(c));
+      }
+    }
+    return node;
+  }
+
+  private static JsonNode comparable(JsonNode node) {
+    if (node.isNumber()) {
+      return JSON.getNodeFactory().numberNode(node.doubleValue());
+    }
+    if (node.isContainerNode()) {
+      JsonNode copy = node.deepCopy();
+      if (copy.isObject()) {
+        ((ObjectNode) copy).fields().forEachRemaining(e -> e.setValue(comparable(e.getValue())));
+      } else {
+        for (int i = 0; i < copy.size(); i++) {
+          ((com.fasterxml.jackson.databind.node.ArrayNode) copy).set(i, comparable(copy.get(i)));
+        }
+      }
+      return copy;
+    }
+    return node;
+  }
+
+  @Test
+  void everyDefaultAndBoundOfTheTrainerEqualsTheCrds() throws Exception {
+    JsonNode spec = specSchema();
+    for (RequestFields.Field field : RequestFields.ALL) {
+      JsonNode schema = schemaOf(spec, field.path());
+      assertThat(schema.isMissingNode()).as(field.path() + " in the CRD").isFalse();
+      assertThat(comparable(declared(field)))
+          .as("defaults and bounds of " + field.path() + " (trainer vs CRD)")
+          .isEqualTo(comparable(constraints(schema)));
+    }
+  }
+
+  @Test
+  void everyDefaultAndBoundOfTheCrdsTrainingFieldsIsDeclaredByTheTrainer() throws Exception {
+    // The reverse: a default or bound added to the CRD alone would let the two sides drift.
+    Set<String> declared =
+        RequestFields.ALL.stream().map(RequestFields.Field::path).collect(Collectors.toSet());
+    List<String> undeclared = new ArrayList<>();
+    JsonNode spec = specSchema();
+    for (String part : TRAINING_FIELDS) {
+      collectConstrained(part, spec.get(part), undeclared);
+    }
+    undeclared.removeAll(declared);
+    assertThat(undeclared)
+        .as("CRD fields with defaults or bounds the trainer does not declare")
+        .isEmpty();
+  }
+
+  private static void collectConstrained(String path, JsonNode schema, List<String> out) {
+    if (path.endsWith(".credentialsSecretRef")) {
+      return; // mounted as files by the Job; the trainer never reads the reference
+    }
+    boolean object = "object".equals(schema.path("type").asText());
+    if (!object && !constraints(schema).isEmpty()) {
+      out.add(path);
+    }
+    schema
+        .path("properties")
+        .fields()
+        .forEachRemaining(e -> collectConstrained(path + "." + e.getKey(), e.getValue(), out));
+    if (schema.has("items")) {
+      collectConstrained(path + "[]", schema.get("items"), out);
+    }
   }
 }

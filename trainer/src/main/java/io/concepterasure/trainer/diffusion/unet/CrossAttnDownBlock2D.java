@@ -14,49 +14,17 @@ public final class CrossAttnDownBlock2D extends Module implements DownBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Downsample2D> downsamplers;
 
-  public CrossAttnDownBlock2D(
-      int numLayers,
-      int transformerLayersPerBlock,
-      int inChannels,
-      int outChannels,
-      int tembChannels,
-      float resnetEps,
-      String resnetActFn,
-      int resnetGroups,
-      int numAttentionHeads,
-      int crossAttentionDim,
-      boolean addDownsample,
-      int downsamplePadding,
-      boolean useLinearProjection,
-      boolean onlyCrossAttention,
-      boolean upcastAttention) {
+  public CrossAttnDownBlock2D(UNetBlockConfig block) {
     this.attentions = child("attentions", new ModuleList<>());
     this.resnets = child("resnets", new ModuleList<>());
-    for (int i = 0; i < numLayers; i++) {
-      resnets.add(
-          new ResnetBlock2D(
-              i == 0 ? inChannels : outChannels,
-              outChannels,
-              tembChannels,
-              resnetGroups,
-              resnetEps,
-              resnetActFn,
-              1.0));
-      attentions.add(
-          new Transformer2DModel(
-              numAttentionHeads,
-              outChannels / numAttentionHeads,
-              outChannels,
-              transformerLayersPerBlock,
-              crossAttentionDim,
-              resnetGroups,
-              useLinearProjection,
-              onlyCrossAttention,
-              upcastAttention));
+    int out = block.outChannels();
+    for (int i = 0; i < block.numLayers(); i++) {
+      resnets.add(block.resnet(i == 0 ? block.inChannels() : out, out));
+      attentions.add(block.transformer(out, block.onlyCrossAttention()));
     }
-    this.downsamplers = addDownsample ? child("downsamplers", new ModuleList<>()) : null;
-    if (addDownsample) {
-      downsamplers.add(new Downsample2D(outChannels, outChannels, downsamplePadding));
+    this.downsamplers = block.addSample() ? child("downsamplers", new ModuleList<>()) : null;
+    if (block.addSample()) {
+      downsamplers.add(new Downsample2D(out, out, block.downsamplePadding()));
     }
   }
 

@@ -16,51 +16,21 @@ public final class CrossAttnUpBlock2D extends Module implements UpBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Upsample2D> upsamplers;
 
-  public CrossAttnUpBlock2D(
-      int numLayers,
-      int transformerLayersPerBlock,
-      int inChannels,
-      int prevOutputChannel,
-      int outChannels,
-      int tembChannels,
-      float resnetEps,
-      String resnetActFn,
-      int resnetGroups,
-      int numAttentionHeads,
-      int crossAttentionDim,
-      boolean addUpsample,
-      boolean useLinearProjection,
-      boolean onlyCrossAttention,
-      boolean upcastAttention) {
+  public CrossAttnUpBlock2D(UNetBlockConfig block) {
     this.attentions = child("attentions", new ModuleList<>());
     this.resnets = child("resnets", new ModuleList<>());
-    for (int i = 0; i < numLayers; i++) {
-      int resSkipChannels = i == numLayers - 1 ? inChannels : outChannels;
-      int resnetInChannels = i == 0 ? prevOutputChannel : outChannels;
-      resnets.add(
-          new ResnetBlock2D(
-              resnetInChannels + resSkipChannels,
-              outChannels,
-              tembChannels,
-              resnetGroups,
-              resnetEps,
-              resnetActFn,
-              1.0));
-      attentions.add(
-          new Transformer2DModel(
-              numAttentionHeads,
-              outChannels / numAttentionHeads,
-              outChannels,
-              transformerLayersPerBlock,
-              crossAttentionDim,
-              resnetGroups,
-              useLinearProjection,
-              onlyCrossAttention,
-              upcastAttention));
+    int out = block.outChannels();
+    int layers = block.numLayers();
+    for (int i = 0; i < layers; i++) {
+      // The last resnet takes the skip from the down block's input, the others its outputs.
+      int skipChannels = i == layers - 1 ? block.inChannels() : out;
+      int inChannels = i == 0 ? block.prevOutputChannel() : out;
+      resnets.add(block.resnet(inChannels + skipChannels, out));
+      attentions.add(block.transformer(out, block.onlyCrossAttention()));
     }
-    this.upsamplers = addUpsample ? child("upsamplers", new ModuleList<>()) : null;
-    if (addUpsample) {
-      upsamplers.add(new Upsample2D(outChannels, outChannels));
+    this.upsamplers = block.addSample() ? child("upsamplers", new ModuleList<>()) : null;
+    if (block.addSample()) {
+      upsamplers.add(new Upsample2D(out, out));
     }
   }
 

@@ -10,31 +10,15 @@ public final class DownBlock2D extends Module implements DownBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Downsample2D> downsamplers;
 
-  public DownBlock2D(
-      int numLayers,
-      int inChannels,
-      int outChannels,
-      int tembChannels,
-      float resnetEps,
-      String resnetActFn,
-      int resnetGroups,
-      boolean addDownsample,
-      int downsamplePadding) {
+  public DownBlock2D(UNetBlockConfig block) {
     this.resnets = child("resnets", new ModuleList<>());
-    for (int i = 0; i < numLayers; i++) {
-      resnets.add(
-          new ResnetBlock2D(
-              i == 0 ? inChannels : outChannels,
-              outChannels,
-              tembChannels,
-              resnetGroups,
-              resnetEps,
-              resnetActFn,
-              1.0));
+    int out = block.outChannels();
+    for (int i = 0; i < block.numLayers(); i++) {
+      resnets.add(block.resnet(i == 0 ? block.inChannels() : out, out));
     }
-    this.downsamplers = addDownsample ? child("downsamplers", new ModuleList<>()) : null;
-    if (addDownsample) {
-      downsamplers.add(new Downsample2D(outChannels, outChannels, downsamplePadding));
+    this.downsamplers = block.addSample() ? child("downsamplers", new ModuleList<>()) : null;
+    if (block.addSample()) {
+      downsamplers.add(new Downsample2D(out, out, block.downsamplePadding()));
     }
   }
 

@@ -59,111 +59,36 @@ public final class UNet2DConditionModel extends Module {
     ModuleList<Module> down = child("down_blocks", new ModuleList<>());
     ModuleList<Module> up = child("up_blocks", new ModuleList<>());
 
-    int outputChannel = channels.get(0);
+    // As diffusers' get_down_block / get_up_block: the type names the class, the config the rest.
     for (int i = 0; i < blocks; i++) {
-      int inputChannel = outputChannel;
-      outputChannel = channels.get(i);
-      boolean isFinal = i == blocks - 1;
-      Module block =
+      UNetBlockConfig block = UNetBlockConfig.down(config, i);
+      Module module =
           switch (config.downBlockTypes().get(i)) {
-            case "CrossAttnDownBlock2D" ->
-                new CrossAttnDownBlock2D(
-                    config.layersPerBlock().get(i),
-                    config.transformerLayersPerBlock().get(i),
-                    inputChannel,
-                    outputChannel,
-                    timeEmbedDim,
-                    eps,
-                    config.actFn(),
-                    groups,
-                    config.numAttentionHeads(i),
-                    config.crossAttentionDim().get(i),
-                    !isFinal,
-                    config.downsamplePadding(),
-                    config.useLinearProjection(),
-                    config.onlyCrossAttention().get(i),
-                    config.upcastAttention());
-            case "DownBlock2D" ->
-                new DownBlock2D(
-                    config.layersPerBlock().get(i),
-                    inputChannel,
-                    outputChannel,
-                    timeEmbedDim,
-                    eps,
-                    config.actFn(),
-                    groups,
-                    !isFinal,
-                    config.downsamplePadding());
+            case "CrossAttnDownBlock2D" -> new CrossAttnDownBlock2D(block);
+            case "DownBlock2D" -> new DownBlock2D(block);
             default ->
                 throw new IllegalStateException(
                     "unchecked down block type " + config.downBlockTypes().get(i));
           };
-      downBlocks.add((DownBlock) down.add(block));
+      downBlocks.add((DownBlock) down.add(module));
     }
 
     this.midBlock =
         config.midBlockType() == null
             ? null
-            : child(
-                "mid_block",
-                new UNetMidBlock2DCrossAttn(
-                    channels.get(blocks - 1),
-                    timeEmbedDim,
-                    1,
-                    config.transformerLayersPerBlock().get(blocks - 1),
-                    eps,
-                    config.actFn(),
-                    groups,
-                    config.midBlockScaleFactor(),
-                    config.crossAttentionDim().get(blocks - 1),
-                    config.numAttentionHeads(blocks - 1),
-                    config.useLinearProjection(),
-                    config.upcastAttention()));
+            : child("mid_block", new UNetMidBlock2DCrossAttn(UNetBlockConfig.mid(config)));
 
-    // Up blocks mirror the down blocks: every per-block setting is read in reverse.
-    outputChannel = channels.get(blocks - 1);
     for (int i = 0; i < blocks; i++) {
-      int r = blocks - 1 - i;
-      boolean isFinal = i == blocks - 1;
-      int prevOutputChannel = outputChannel;
-      outputChannel = channels.get(r);
-      int inputChannel = channels.get(Math.max(r - 1, 0));
-      int numLayers = config.layersPerBlock().get(r) + 1;
-      Module block =
+      UNetBlockConfig block = UNetBlockConfig.up(config, i);
+      Module module =
           switch (config.upBlockTypes().get(i)) {
-            case "CrossAttnUpBlock2D" ->
-                new CrossAttnUpBlock2D(
-                    numLayers,
-                    config.transformerLayersPerBlock().get(r),
-                    inputChannel,
-                    prevOutputChannel,
-                    outputChannel,
-                    timeEmbedDim,
-                    eps,
-                    config.actFn(),
-                    groups,
-                    config.numAttentionHeads(r),
-                    config.crossAttentionDim().get(r),
-                    !isFinal,
-                    config.useLinearProjection(),
-                    config.onlyCrossAttention().get(r),
-                    config.upcastAttention());
-            case "UpBlock2D" ->
-                new UpBlock2D(
-                    numLayers,
-                    inputChannel,
-                    prevOutputChannel,
-                    outputChannel,
-                    timeEmbedDim,
-                    eps,
-                    config.actFn(),
-                    groups,
-                    !isFinal);
+            case "CrossAttnUpBlock2D" -> new CrossAttnUpBlock2D(block);
+            case "UpBlock2D" -> new UpBlock2D(block);
             default ->
                 throw new IllegalStateException(
                     "unchecked up block type " + config.upBlockTypes().get(i));
           };
-      upBlocks.add((UpBlock) up.add(block));
+      upBlocks.add((UpBlock) up.add(module));
     }
 
     this.convNormOut = child("conv_norm_out", new GroupNorm(groups, channels.get(0), eps));

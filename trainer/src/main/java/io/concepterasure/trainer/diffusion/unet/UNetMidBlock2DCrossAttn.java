@@ -9,51 +9,14 @@ public final class UNetMidBlock2DCrossAttn extends Module {
   private final ModuleList<Transformer2DModel> attentions;
   private final ModuleList<ResnetBlock2D> resnets;
 
-  public UNetMidBlock2DCrossAttn(
-      int inChannels,
-      int tembChannels,
-      int numLayers,
-      int transformerLayersPerBlock,
-      float resnetEps,
-      String resnetActFn,
-      int resnetGroups,
-      double outputScaleFactor,
-      int crossAttentionDim,
-      int numAttentionHeads,
-      boolean useLinearProjection,
-      boolean upcastAttention) {
+  public UNetMidBlock2DCrossAttn(UNetBlockConfig block) {
     this.attentions = child("attentions", new ModuleList<>());
     this.resnets = child("resnets", new ModuleList<>());
-    resnets.add(
-        new ResnetBlock2D(
-            inChannels,
-            inChannels,
-            tembChannels,
-            resnetGroups,
-            resnetEps,
-            resnetActFn,
-            outputScaleFactor));
-    for (int i = 0; i < numLayers; i++) {
-      attentions.add(
-          new Transformer2DModel(
-              numAttentionHeads,
-              inChannels / numAttentionHeads,
-              inChannels,
-              transformerLayersPerBlock,
-              crossAttentionDim,
-              resnetGroups,
-              useLinearProjection,
-              false,
-              upcastAttention));
-      resnets.add(
-          new ResnetBlock2D(
-              inChannels,
-              inChannels,
-              tembChannels,
-              resnetGroups,
-              resnetEps,
-              resnetActFn,
-              outputScaleFactor));
+    int channels = block.inChannels();
+    resnets.add(block.resnet(channels, channels));
+    for (int i = 0; i < block.numLayers(); i++) {
+      attentions.add(block.transformer(channels, false));
+      resnets.add(block.resnet(channels, channels));
     }
   }
 

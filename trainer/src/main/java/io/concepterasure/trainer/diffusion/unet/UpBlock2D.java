@@ -15,33 +15,18 @@ public final class UpBlock2D extends Module implements UpBlock {
   private final ModuleList<ResnetBlock2D> resnets;
   private final ModuleList<Upsample2D> upsamplers;
 
-  public UpBlock2D(
-      int numLayers,
-      int inChannels,
-      int prevOutputChannel,
-      int outChannels,
-      int tembChannels,
-      float resnetEps,
-      String resnetActFn,
-      int resnetGroups,
-      boolean addUpsample) {
+  public UpBlock2D(UNetBlockConfig block) {
     this.resnets = child("resnets", new ModuleList<>());
-    for (int i = 0; i < numLayers; i++) {
-      int resSkipChannels = i == numLayers - 1 ? inChannels : outChannels;
-      int resnetInChannels = i == 0 ? prevOutputChannel : outChannels;
-      resnets.add(
-          new ResnetBlock2D(
-              resnetInChannels + resSkipChannels,
-              outChannels,
-              tembChannels,
-              resnetGroups,
-              resnetEps,
-              resnetActFn,
-              1.0));
+    int out = block.outChannels();
+    int layers = block.numLayers();
+    for (int i = 0; i < layers; i++) {
+      int skipChannels = i == layers - 1 ? block.inChannels() : out;
+      int inChannels = i == 0 ? block.prevOutputChannel() : out;
+      resnets.add(block.resnet(inChannels + skipChannels, out));
     }
-    this.upsamplers = addUpsample ? child("upsamplers", new ModuleList<>()) : null;
-    if (addUpsample) {
-      upsamplers.add(new Upsample2D(outChannels, outChannels));
+    this.upsamplers = block.addSample() ? child("upsamplers", new ModuleList<>()) : null;
+    if (block.addSample()) {
+      upsamplers.add(new Upsample2D(out, out));
     }
   }
 

@@ -11,7 +11,7 @@ import java.util.List;
 
 /** The erasure method and its hyperparameters (see docs/method.md). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class ErasureMethod {
+public class MethodSpec {
 
   @JsonPropertyDescription(
       "The method: allButOne (the default), esd or conceptAblation (baselines).")

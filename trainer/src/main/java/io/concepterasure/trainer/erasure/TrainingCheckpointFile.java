@@ -13,19 +13,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A {@link TrainingState} as one safetensors file: tensors {@code weight/<name>}, {@code
+ * A {@link TrainingCheckpoint} as one safetensors file: tensors {@code weight/<name>}, {@code
  * adam_mean/<name>}, {@code adam_variance/<name>}; iteration, optimizer step and last losses in the
  * metadata. The writer moves a finished file into place, so a run killed while saving keeps the
  * previous state.
  */
-public final class TrainingStateFile {
+public final class TrainingCheckpointFile {
   static final String FORMAT = "concept-erasure-training-state/1";
   private static final List<String> GROUPS = List.of("weight/", "adam_mean/", "adam_variance/");
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private TrainingStateFile() {}
+  private TrainingCheckpointFile() {}
 
-  public static void write(Path file, TrainingState state) throws IOException {
+  public static void write(Path file, TrainingCheckpoint state) throws IOException {
     Map<String, NDArray> tensors = new LinkedHashMap<>();
     List<Map<String, NDArray>> groups =
         List.of(state.weights(), state.adamMean(), state.adamVariance());
@@ -41,7 +41,7 @@ public final class TrainingStateFile {
     SafetensorsWriter.write(file, tensors, metadata);
   }
 
-  public static TrainingState read(Path file, NDManager manager) throws IOException {
+  public static TrainingCheckpoint read(Path file, NDManager manager) throws IOException {
     try (SafetensorsReader reader = SafetensorsReader.open(file)) {
       Map<String, String> metadata = reader.metadata();
       if (metadata == null || !FORMAT.equals(metadata.get("format"))) {
@@ -63,7 +63,7 @@ public final class TrainingStateFile {
       Map<String, Double> losses =
           JSON.readValue(
               metadata.get("lastLosses"), new TypeReference<LinkedHashMap<String, Double>>() {});
-      return new TrainingState(
+      return new TrainingCheckpoint(
           Integer.parseInt(metadata.get("iteration")),
           Long.parseLong(metadata.get("optimizerStep")),
           groups.get(0),

@@ -9,7 +9,7 @@ import java.util.Map;
  * step, and the last losses. The random-generator state is (seed, iteration) itself, see {@link
  * IterationRandom}.
  */
-public record TrainingState(
+public record TrainingCheckpoint(
     int iteration,
     long optimizerStep,
     Map<String, NDArray> weights,

@@ -2,18 +2,20 @@ package io.concepterasure.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 /** Prompts and seeds for the before/after images the trainer renders. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class Evaluation {
+public class EvaluationSpec {
 
   @JsonPropertyDescription("Prompts rendered with the original and the erased model.")
   @Size(max = 32)
   private List<@Size(min = 1, max = 1024) String> prompts;
 
   @JsonPropertyDescription("Seeds used for each prompt.")
+  @Default("[0, 1]")
   @Size(max = 16)
   private List<Long> seeds;
 
