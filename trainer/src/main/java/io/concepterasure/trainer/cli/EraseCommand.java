@@ -170,6 +170,7 @@ public final class EraseCommand implements Callable<Integer> {
                     new TrainerCommand.Version().getVersion()[0],
                     Optional.ofNullable(classifier).map(ShapeJudge::new))
                 .stagedAt(storage.modelFolder(), storage.outputFolder())
+                .replicatingStateTo(storage.stateReplica())
                 .run();
         storage.publish();
         status.ifPresent(ProgressReporter::finish);

@@ -28,7 +28,10 @@ import java.util.stream.Stream;
 public final class ErasureOutput {
   public static final String RECORD = "erasure.json";
   static final String STAGING = ".erasure-staging";
-  static final String STATE = ".erasure-state";
+
+  /** The training state's folder (prefix of an s3:// output); erasure.json never lists it. */
+  public static final String STATE = ".erasure-state";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

@@ -51,6 +51,7 @@ public final class ErasureRun {
   private final Optional<ImageJudge> judge;
   private Path stagedModel;
   private Path stagedOutput;
+  private TrainingStateReplica stateReplica = TrainingStateReplica.NONE;
 
   /**
    * Makes the progress display for a run that starts at {@code first} of {@code total} iterations.
@@ -97,6 +98,12 @@ public final class ErasureRun {
   public ErasureRun stagedAt(Path model, Path output) {
     this.stagedModel = model;
     this.stagedOutput = output;
+    return this;
+  }
+
+  /** Copies the training state there as it is saved (RequestStorage: an s3:// output). */
+  public ErasureRun replicatingStateTo(TrainingStateReplica replica) {
+    this.stateReplica = replica;
     return this;
   }
 
@@ -261,30 +268,42 @@ public final class ErasureRun {
     return out;
   }
 
-  /** Restores the saved state of this very request, if any; returns the iteration to start at. */
+  /**
+   * Restores the saved state of this very request, if any; returns the iteration to start at. The
+   * state of another request is refused, never overwritten: two resources writing to one output
+   * would otherwise undo each other's training.
+   */
   private int resume(ErasureTrainer trainer, ErasureOutput output, NDManager manager)
       throws IOException {
     Path folder = output.stateFolder();
     Path state = folder.resolve(STATE_FILE);
     Path savedRequest = folder.resolve(STATE_REQUEST);
+    if (Files.isRegularFile(savedRequest)
+        && !JSON.readTree(savedRequest.toFile()).equals(JSON.readTree(request.toJson()))) {
+      throw new InvalidRequestException(
+          "output.uri "
+              + request.output().uri()
+              + " holds the saved training state of another request ("
+              + ErasureOutput.STATE
+              + "/); choose another output, or delete "
+              + ErasureOutput.STATE
+              + "/ there to give up that run");
+    }
     if (Files.isRegularFile(state) && Files.isRegularFile(savedRequest)) {
-      if (JSON.readTree(savedRequest.toFile()).equals(JSON.readTree(request.toJson()))) {
-        try (NDManager scratch = manager.newSubManager()) {
-          trainer.restore(TrainingCheckpointFile.read(state, scratch));
-          log.println("resuming from the state saved after iteration " + trainer.nextIteration());
-          return trainer.nextIteration();
-        } catch (IOException | IllegalArgumentException e) {
-          // An unreadable state must not block every retry: the run starts over instead.
-          log.println("cannot resume from " + state + " (" + e.getMessage() + "); starting over");
-        }
-      } else {
-        log.println(
-            "the saved training state in " + folder + " is for another request; starting over");
+      try (NDManager scratch = manager.newSubManager()) {
+        trainer.restore(TrainingCheckpointFile.read(state, scratch));
+        log.println("resuming from the state saved after iteration " + trainer.nextIteration());
+        return trainer.nextIteration();
+      } catch (IOException | IllegalArgumentException e) {
+        // An unreadable state must not block every retry: the run starts over instead.
+        log.println("cannot resume from " + state + " (" + e.getMessage() + "); starting over");
       }
     }
     ErasureOutput.deleteTree(folder);
+    stateReplica.cleared();
     Files.createDirectories(folder);
     Files.writeString(savedRequest, request.toJson());
+    stateReplica.saved(savedRequest);
     return 0;
   }
 
@@ -304,9 +323,10 @@ public final class ErasureRun {
     if (checkpointEvery > 0
         && done % checkpointEvery == 0
         && done < request.method().iterations()) {
+      Path file = output.stateFolder().resolve(STATE_FILE);
       try (NDManager scratch = manager.newSubManager()) {
-        TrainingCheckpointFile.write(
-            output.stateFolder().resolve(STATE_FILE), trainer.checkpoint(scratch));
+        TrainingCheckpointFile.write(file, trainer.checkpoint(scratch));
+        stateReplica.saved(file);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot save the training state: " + e.getMessage(), e);
       }

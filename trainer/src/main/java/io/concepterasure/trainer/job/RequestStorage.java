@@ -3,6 +3,7 @@ package io.concepterasure.trainer.job;
 import io.concepterasure.trainer.erasure.ErasureOutput;
 import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.InvalidRequestException;
+import io.concepterasure.trainer.erasure.TrainingStateReplica;
 import io.concepterasure.trainer.storage.InvalidStorageUriException;
 import io.concepterasure.trainer.storage.ObjectStore;
 import io.concepterasure.trainer.storage.S3Settings;
@@ -23,7 +24,10 @@ import java.util.stream.Stream;
  * resumes from the state saved there); an {@code s3://} model is downloaded into the scratch folder
  * first, and an {@code s3://} output is written there and uploaded when the erasure is done,
  * model_index.json and then erasure.json last, so that a reader who sees erasure.json sees a
- * complete model. Plain paths and file: URIs are left to {@code ErasureRun}.
+ * complete model. The training state of an {@code s3://} output is copied under the output's {@code
+ * .erasure-state/} prefix as it is saved (the scratch volume dies with the pod), fetched back by
+ * the next pod, and removed once erasure.json is stored. Plain paths and file: URIs are left to
+ * {@code ErasureRun}.
  */
 public final class RequestStorage implements AutoCloseable {
   public static final String ENV_SCRATCH_DIR = "CE_SCRATCH_DIR";
@@ -101,6 +105,13 @@ public final class RequestStorage implements AutoCloseable {
         if (outputStore.exists(ErasureOutput.RECORD)) {
           outputStore.download(ErasureOutput.RECORD, outputFolder.resolve(ErasureOutput.RECORD));
           outputFinished = true;
+        } else if (!outputStore.list(ErasureOutput.STATE).isEmpty()) {
+          log.println(
+              "fetching the saved training state from "
+                  + output.resolve(ErasureOutput.STATE)
+                  + "/");
+          outputStore.downloadFolder(
+              ErasureOutput.STATE, outputFolder.resolve(ErasureOutput.STATE));
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -125,15 +136,48 @@ public final class RequestStorage implements AutoCloseable {
   }
 
   /**
+   * Where the run copies its training state: under the output's {@code .erasure-state/} prefix for
+   * an s3:// output, nowhere otherwise.
+   */
+  public TrainingStateReplica stateReplica() {
+    if (outputStore == null) {
+      return TrainingStateReplica.NONE;
+    }
+    return new TrainingStateReplica() {
+      @Override
+      public void saved(Path file) throws IOException {
+        // One object per file, each replaced whole: a pod killed mid-upload leaves the previous
+        // one.
+        outputStore.upload(file, ErasureOutput.STATE + "/" + file.getFileName());
+      }
+
+      @Override
+      public void cleared() throws IOException {
+        deleteState();
+      }
+    };
+  }
+
+  /**
    * Uploads a staged output (unless it was already finished there); erasure.json is the last object
-   * written.
+   * written, then the saved training state is removed.
    */
   public void publish() throws IOException {
-    if (outputStore == null || outputFinished) {
+    if (outputStore == null) {
       return;
     }
-    log.println("uploading the erased model to " + outputStore.location());
-    outputStore.uploadFolder(outputFolder, "", COMMIT_LAST);
+    if (!outputFinished) {
+      log.println("uploading the erased model to " + outputStore.location());
+      outputStore.uploadFolder(outputFolder, "", COMMIT_LAST);
+    }
+    // Also after a pod that stored erasure.json and died before this.
+    deleteState();
+  }
+
+  private void deleteState() throws IOException {
+    for (String name : outputStore.list(ErasureOutput.STATE)) {
+      outputStore.delete(name);
+    }
   }
 
   @Override

@@ -2,10 +2,13 @@ package io.concepterasure.trainer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.ParityFixture;
 import io.concepterasure.trainer.erasure.ErasureOutput;
+import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.job.RequestStorage;
 import io.concepterasure.trainer.job.TerminationMessage;
 import io.concepterasure.trainer.storage.ObjectStore;
@@ -16,6 +19,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,6 +77,11 @@ class EraseObjectStorageTest {
   }
 
   private int erase(Map<String, String> environment, String model, String output) throws Exception {
+    return erase(environment, model, output, "--checkpoint-every", "0");
+  }
+
+  private int erase(Map<String, String> environment, String model, String output, String... flags)
+      throws Exception {
     // As TrainerContract.requestYaml writes it: the whole spec, Job-only fields included.
     Path request =
         Files.writeString(
@@ -97,7 +108,9 @@ class EraseObjectStorageTest {
     EraseCommand erase = cli.getSubcommands().get("erase").getCommand();
     erase.environment = environment;
     erase.serviceAccountDir = tmp.resolve("no-service-account");
-    return cli.execute("erase", "--request", request.toString(), "--checkpoint-every", "0");
+    List<String> args = new ArrayList<>(List.of("erase", "--request", request.toString()));
+    args.addAll(List.of(flags));
+    return cli.execute(args.toArray(String[]::new));
   }
 
   @Test
@@ -177,5 +190,136 @@ class EraseObjectStorageTest {
     assertThat(code).as(err.toString()).isEqualTo(EraseCommand.TRANSIENT_FAILURE);
     assertThat(Files.readString(tmp.resolve("termination-log")))
         .startsWith("transient failure (storage): ");
+  }
+
+  /** A pod on another node: same Secrets and request, an empty scratch volume of its own. */
+  private Map<String, String> newPod(Map<String, String> environment, String name)
+      throws Exception {
+    Map<String, String> env = new HashMap<>(environment);
+    env.put(
+        RequestStorage.ENV_SCRATCH_DIR,
+        Files.createDirectories(tmp.resolve("scratch-" + name)).toString());
+    return env;
+  }
+
+  private static ObjectStore store(String uri) throws Exception {
+    return ObjectStore.open(
+        StorageUri.parse(uri), server.settings(S3Settings.MIN_PART_SIZE), Path.of("/nonexistent"));
+  }
+
+  private Map<String, float[]> unetWeights(String uri) throws Exception {
+    Path file = Files.createTempFile(tmp, "unet", ".safetensors");
+    try (ObjectStore store = store(uri)) {
+      store.download(UNET_WEIGHTS, file);
+    }
+    Map<String, float[]> weights = new HashMap<>();
+    try (NDManager manager = NDManager.newBaseManager();
+        SafetensorsReader reader = SafetensorsReader.open(file)) {
+      for (String name : reader.names()) {
+        weights.put(name, reader.read(name, manager, DataType.FLOAT32).toFloatArray());
+      }
+    }
+    return weights;
+  }
+
+  @Test
+  void aPodKilledMidRunIsResumedByTheNextPodFromTheStateUnderTheOutput() throws Exception {
+    Map<String, String> env = environment(server.endpoint().toString());
+    String[] schedule = {"--iterations", "6", "--checkpoint-every", "2"};
+    assertThat(
+            erase(
+                newPod(env, "straight"), "s3://models/sd1-tiny", "s3://erased/straight", schedule))
+        .as(err.toString())
+        .isZero();
+
+    // The first pod dies after iteration 3 (its last saved state: after iteration 2).
+    String output = "s3://erased/preempted";
+    List<String> killed = new ArrayList<>(List.of(schedule));
+    killed.addAll(List.of("--stop-after-iterations", "3"));
+    assertThat(
+            erase(
+                newPod(env, "first"),
+                "s3://models/sd1-tiny",
+                output,
+                killed.toArray(String[]::new)))
+        .isEqualTo(EraseCommand.TRANSIENT_FAILURE);
+    try (ObjectStore store = store(output)) {
+      assertThat(store.list(""))
+          .containsExactly(
+              ErasureOutput.STATE + "/request.json", ErasureOutput.STATE + "/state.safetensors");
+    }
+
+    // The Job's next pod: nothing in its scratch volume, the state comes from the output.
+    out.getBuffer().setLength(0);
+    assertThat(erase(newPod(env, "second"), "s3://models/sd1-tiny", output, schedule))
+        .as(err.toString())
+        .isZero();
+    assertThat(out.toString()).contains("resuming from the state saved after iteration 2");
+    try (ObjectStore store = store(output)) {
+      assertThat(store.list(""))
+          .contains(ErasureOutput.RECORD)
+          .noneMatch(n -> n.startsWith(".erasure-"));
+      Path record = tmp.resolve("resumed-erasure.json");
+      store.download(ErasureOutput.RECORD, record);
+      JsonNode json = JSON.readTree(record.toFile());
+      assertThat(json.get("resumedFromIteration").asInt()).isEqualTo(2);
+      assertThat(json.get("outputFiles").fieldNames())
+          .toIterable()
+          .noneMatch(n -> n.startsWith(".erasure-"));
+    }
+    Map<String, float[]> expected = unetWeights("s3://erased/straight");
+    Map<String, float[]> actual = unetWeights(output);
+    assertThat(actual.keySet()).isEqualTo(expected.keySet());
+    expected.forEach(
+        (name, want) -> {
+          float[] got = actual.get(name);
+          for (int i = 0; i < want.length; i++) {
+            assertThat(Math.abs(got[i] - want[i]))
+                .as(name + "[" + i + "]")
+                .isLessThanOrEqualTo(1e-6f);
+          }
+        });
+  }
+
+  @Test
+  void theSavedStateOfAnotherRequestIsRefusedAndKept() throws Exception {
+    Map<String, String> env = environment(server.endpoint().toString());
+    String output = "s3://erased/shared";
+    assertThat(
+            erase(
+                newPod(env, "a"),
+                "s3://models/sd1-tiny",
+                output,
+                "--iterations",
+                "4",
+                "--checkpoint-every",
+                "1",
+                "--stop-after-iterations",
+                "2"))
+        .isEqualTo(EraseCommand.TRANSIENT_FAILURE);
+
+    err.getBuffer().setLength(0);
+    assertThat(
+            erase(
+                newPod(env, "b"),
+                "s3://models/sd1-tiny",
+                output,
+                "--iterations",
+                "5",
+                "--checkpoint-every",
+                "1"))
+        .isEqualTo(EraseCommand.INVALID_INPUT);
+    String message = Files.readString(tmp.resolve("termination-log"));
+    assertThat(message)
+        .startsWith(
+            "invalid input: output.uri "
+                + output
+                + " holds the saved training state of another request")
+        .doesNotContain("\n");
+    try (ObjectStore store = store(output)) {
+      assertThat(store.list(""))
+          .containsExactly(
+              ErasureOutput.STATE + "/request.json", ErasureOutput.STATE + "/state.safetensors");
+    }
   }
 }
