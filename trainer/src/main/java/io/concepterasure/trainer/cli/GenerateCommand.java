@@ -4,9 +4,14 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
+import io.concepterasure.trainer.io.SafetensorsException;
 import io.concepterasure.trainer.pipeline.ImageGrid;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,14 +76,19 @@ public final class GenerateCommand implements Callable<Integer> {
   Path out;
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
     if (!Files.isDirectory(model)) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(), "--model: no such folder: " + model);
+      return invalid(err, "--model: no such folder: " + model);
     }
     if (steps < 1) {
-      throw new CommandLine.ParameterException(
-          spec.commandLine(), "--steps must be at least 1, got " + steps);
+      return invalid(err, "--steps must be at least 1, got " + steps);
+    }
+    if ((height != null && (height < 8 || height % 8 != 0))
+        || (width != null && (width < 8 || width % 8 != 0))) {
+      return invalid(
+          err,
+          "--height and --width must be positive multiples of 8, got " + height + ", " + width);
     }
     long[] seedArray = seeds.stream().mapToLong(Long::longValue).toArray();
     try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
@@ -92,7 +102,18 @@ public final class GenerateCommand implements Callable<Integer> {
       spec.commandLine()
           .getOut()
           .printf("wrote %d image(s), %dx%d each, to %s%n", pictures.size(), w, h, out);
+      return 0;
+    } catch (InvalidModelFolderException | SafetensorsException | IllegalArgumentException e) {
+      // A broken model folder or a config/prompt the model cannot take: the same on every try.
+      return invalid(err, "invalid input: " + e.getMessage());
+    } catch (IOException | UncheckedIOException e) {
+      err.println("transient failure: " + e.getMessage());
+      return EraseCommand.TRANSIENT_FAILURE;
     }
-    return 0;
+  }
+
+  private static int invalid(PrintWriter err, String message) {
+    err.println(message);
+    return EraseCommand.INVALID_INPUT;
   }
 }

@@ -1,7 +1,10 @@
 package io.concepterasure.trainer.cli;
 
+import io.concepterasure.trainer.nn.FusedOps;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** {@code trainer}: the command-line program the training Job runs; each task is a subcommand. */
 @Command(
@@ -19,6 +22,19 @@ import picocli.CommandLine.Command;
     })
 public final class TrainerCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--no-fused",
+      scope = ScopeType.INHERIT,
+      description =
+          "Debugging only: run attention, GroupNorm and SiLU as several DJL operators instead of"
+              + " libtorch's fused ones (same results within float rounding, several times the"
+              + " memory: SD 1.5 does not fit).")
+  void noFused(boolean noFused) {
+    if (noFused) {
+      System.setProperty(FusedOps.ENABLED_PROPERTY, "false");
+    }
+  }
 
   public static void main(String[] args) {
     // Never reach for a model hub or a native-library download.

@@ -30,7 +30,11 @@ public final class Activations {
     };
   }
 
+  /** One fused operator, which keeps only its input for the backward pass ({@link FusedOps}). */
   public static NDArray silu(NDArray x) {
+    if (FusedOps.enabled()) {
+      return FusedOps.silu(x);
+    }
     return x.mul(Activation.sigmoid(x));
   }
 }

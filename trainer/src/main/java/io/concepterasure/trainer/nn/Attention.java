@@ -13,8 +13,10 @@ import ai.djl.ndarray.types.Shape;
  * cross-attention when built with a {@code crossAttentionDim}; optionally the VAE's form with a
  * {@code group_norm} on 4-D input, a residual connection and an output rescale.
  *
- * <p>Heads are batched into one matrix product ({@code [batch * heads, length, dimHead]}) and the
- * softmax is always computed in fp32, whatever the input type.
+ * <p>Attention runs as libtorch's fused {@code scaled_dot_product_attention} ({@link FusedOps}),
+ * which never materialises the scores. With the fused operators off ({@code --no-fused}, for
+ * debugging), heads are batched into one matrix product ({@code [batch * heads, length, dimHead]})
+ * and the softmax is computed in fp32, whatever the input type.
  */
 public final class Attention extends Module {
   /** Score elements computed at once on CPU: 8 MiB of fp32, about what a core's caches hold. */
@@ -146,6 +148,9 @@ public final class Attention extends Module {
     long inner = q.getShape().get(2);
     long dimHead = inner / heads;
     DataType type = v.getDataType();
+    if (FusedOps.enabled()) {
+      return fused(q, k, v, heads, scale, additiveMask, upcast);
+    }
     // Scaling q (length x dimHead) is cheaper than scaling the scores (length x length).
     NDArray qh = toHeads(Tensors.mul(q, scale), batch, queryLength, heads, dimHead);
     NDArray kh = toHeads(k, batch, keyLength, heads, dimHead);
@@ -172,6 +177,31 @@ public final class Attention extends Module {
     return out.reshape(batch, heads, queryLength, dimHead)
         .transpose(0, 2, 1, 3)
         .reshape(batch, queryLength, inner);
+  }
+
+  private static NDArray fused(
+      NDArray q, NDArray k, NDArray v, int heads, float scale, NDArray mask, boolean upcast) {
+    long batch = q.getShape().get(0);
+    long queryLength = q.getShape().get(1);
+    long keyLength = k.getShape().get(1);
+    long inner = q.getShape().get(2);
+    long dimHead = inner / heads;
+    DataType type = v.getDataType();
+    // 4-D [batch, heads, length, dimHead]: for 3-D input libtorch silently takes its unfused path.
+    NDArray qh = q.reshape(batch, queryLength, heads, dimHead).transpose(0, 2, 1, 3);
+    NDArray kh = k.reshape(batch, keyLength, heads, dimHead).transpose(0, 2, 1, 3);
+    NDArray vh = v.reshape(batch, keyLength, heads, dimHead).transpose(0, 2, 1, 3);
+    boolean widen = upcast && type != DataType.FLOAT32;
+    if (widen) {
+      qh = qh.toType(DataType.FLOAT32, false);
+      kh = kh.toType(DataType.FLOAT32, false);
+      vh = vh.toType(DataType.FLOAT32, false);
+    }
+    NDArray out = FusedOps.scaledDotProductAttention(qh, kh, vh, mask, scale);
+    if (widen) {
+      out = out.toType(type, false);
+    }
+    return out.transpose(0, 2, 1, 3).reshape(batch, queryLength, inner);
   }
 
   /**

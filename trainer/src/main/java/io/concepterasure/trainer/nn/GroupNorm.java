@@ -8,7 +8,8 @@ import java.util.Arrays;
 /**
  * {@code torch.nn.GroupNorm}, which DJL lacks: input {@code [batch, channels, *]}, statistics per
  * sample and group of {@code channels / numGroups} channels, biased variance, then a per-channel
- * affine {@code weight}, {@code bias}.
+ * affine {@code weight}, {@code bias}. One fused libtorch operator ({@link FusedOps}); with it off,
+ * layer norm over each group followed by the affine.
  */
 public final class GroupNorm extends Module {
   private final int numGroups;
@@ -48,6 +49,14 @@ public final class GroupNorm extends Module {
     if (shape.dimension() < 2 || shape.get(1) != numChannels) {
       throw new IllegalArgumentException(
           "GroupNorm expects [batch, " + numChannels + ", ...] but got " + shape);
+    }
+    if (FusedOps.enabled()) {
+      return FusedOps.groupNorm(
+          x,
+          numGroups,
+          weight == null ? null : weight.array(),
+          bias == null ? null : bias.array(),
+          eps);
     }
     long groupSize = shape.size() / (shape.get(0) * numGroups);
     // Group norm is layer norm over each group's flattened elements; PyTorch's fused layer_norm

@@ -106,9 +106,53 @@ class GenerateCommandTest {
             "x",
             "--output",
             tmp.resolve("x.png").toString());
-    assertThat(code).isNotZero();
+    assertThat(code).isEqualTo(EraseCommand.INVALID_INPUT);
     assertThat(err.toString()).contains("--model: no such folder");
+    assertThat(err.toString().strip()).doesNotContain("\n");
     assertThat(tmp.resolve("x.png")).doesNotExist();
+  }
+
+  @Test
+  void aBrokenModelFolderIsAOneLineErrorWithExitCode2() throws Exception {
+    // A folder that is not a diffusers pipeline: the loader's error, one line, no stack trace.
+    Path broken = Files.createDirectories(tmp.resolve("broken"));
+    Files.writeString(broken.resolve("model_index.json"), "{\"unet\": [\"diffusers\", ");
+    StringWriter err = new StringWriter();
+    int code =
+        run(
+            new StringWriter(),
+            err,
+            "generate",
+            "--model",
+            broken.toString(),
+            "--prompt",
+            "x",
+            "--output",
+            tmp.resolve("x.png").toString());
+    assertThat(code).as(err.toString()).isEqualTo(EraseCommand.INVALID_INPUT);
+    assertThat(err.toString()).startsWith("invalid input: ").doesNotContain("\tat ");
+    assertThat(err.toString().strip()).doesNotContain("\n");
+    assertThat(tmp.resolve("x.png")).doesNotExist();
+  }
+
+  @Test
+  void anImageSizeTheVaeCannotTakeIsRefused() {
+    StringWriter err = new StringWriter();
+    int code =
+        run(
+            new StringWriter(),
+            err,
+            "generate",
+            "--model",
+            ParityFixture.root().resolve("sd1-tiny").toString(),
+            "--prompt",
+            "x",
+            "--height",
+            "30",
+            "--output",
+            tmp.resolve("x.png").toString());
+    assertThat(code).isEqualTo(EraseCommand.INVALID_INPUT);
+    assertThat(err.toString()).contains("--height and --width must be positive multiples of 8");
   }
 
   private static int[] tile(BufferedImage grid, int row, int col) {

@@ -130,10 +130,12 @@ class AttentionTest {
 
   @Test
   void blockwiseCpuPathEqualsTheOneShotPathWithGradients() {
+    // The unfused path (--no-fused) only.
     // 2 heads x 1500 x 1500 scores exceed one CPU block, so heads and query bands are split;
     // an all-zero mask takes the one-shot path over the same numbers.
     long length = 1500;
     assertThat(2 * length * length).isGreaterThan(Attention.CPU_SCORE_BLOCK);
+    System.setProperty(FusedOps.ENABLED_PROPERTY, "false");
     try (NDManager manager = NDManager.newBaseManager()) {
       NDArray q = manager.randomNormal(new Shape(1, length, 8));
       NDArray k = manager.randomNormal(new Shape(1, length, 8));
@@ -155,6 +157,8 @@ class AttentionTest {
       assertThat(outputs[0].sub(outputs[1]).abs().max().getFloat()).isLessThan(1e-6f);
       assertThat(gradients[0].sub(gradients[1]).abs().max().getFloat()).isLessThan(1e-6f);
       assertThat(gradients[0].abs().sum().getFloat()).isGreaterThan(0f);
+    } finally {
+      System.clearProperty(FusedOps.ENABLED_PROPERTY);
     }
   }
 }

@@ -1,0 +1,189 @@
+package io.concepterasure.trainer.nn;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * libtorch's fused {@code scaled_dot_product_attention}, {@code group_norm} and {@code silu}, which
+ * DJL 0.36 does not expose, called on DJL's arrays through the project's own JNI library ({@code
+ * trainer/src/main/native}, built by the Maven build into the jar).
+ *
+ * <p>Why: spelled as DJL operators, attention keeps its {@code [batch * heads, length, length]}
+ * scores and probabilities for the backward pass (about 1 GiB per 64x64 self-attention layer of SD
+ * 1.5 at batch 2); the fused kernel keeps only its output and log-sum-exp. GroupNorm and SiLU as
+ * one operator each keep one input instead of several intermediates. The library calls the same
+ * libtorch DJL has loaded, through its dispatcher, so the results join autograd like any DJL op.
+ *
+ * <p>On by default. {@code -Dconcepterasure.fused=false} (the CLI's {@code --no-fused}) runs the
+ * unfused DJL operators instead: for debugging only, as it needs several times the memory. Where
+ * the library comes from: the file named by {@code -Dconcepterasure.fused.library} or {@code
+ * CONCEPTERASURE_FUSED_LIBRARY} if set (an image that cannot write to its temporary folder puts it
+ * there), else {@value #RESOURCE} in the jar, copied to a temporary file. A missing library is an
+ * error, never a silent fallback.
+ */
+public final class FusedOps {
+  /** {@code false} switches the fused operators off (debugging only). */
+  public static final String ENABLED_PROPERTY = "concepterasure.fused";
+
+  /** A path to {@code libconcepterasure_ops.so}, used instead of the jar's copy. */
+  public static final String LIBRARY_PROPERTY = "concepterasure.fused.library";
+
+  public static final String LIBRARY_ENV = "CONCEPTERASURE_FUSED_LIBRARY";
+
+  /** Where the Maven build puts the library, in the classes and so in the jar. */
+  public static final String RESOURCE = "/native/linux-x86_64/libconcepterasure_ops.so";
+
+  /** libtorch's {@code sdp::SDPBackend::flash_attention}: the fused CPU kernel. */
+  static final long FLASH_ATTENTION = 1;
+
+  private static volatile boolean loaded;
+
+  private FusedOps() {}
+
+  /** Whether layers use the fused operators (read on every call, so tests can compare both). */
+  public static boolean enabled() {
+    return !"false".equalsIgnoreCase(System.getProperty(ENABLED_PROPERTY));
+  }
+
+  /**
+   * {@code softmax(q k^T * scale + mask) v} without materialising the scores.
+   *
+   * @param q {@code [batch, heads, queryLength, dimHead]}; 4-D, since libtorch silently takes its
+   *     unfused path for 3-D input
+   * @param k {@code [batch, heads, keyLength, dimHead]}
+   * @param v {@code [batch, heads, keyLength, dimHead]}
+   * @param additiveMask {@code null}, or added to the scores, broadcastable to {@code [batch,
+   *     heads, queryLength, keyLength]}
+   */
+  public static NDArray scaledDotProductAttention(
+      NDArray q, NDArray k, NDArray v, NDArray additiveMask, float scale) {
+    checkAttentionShapes(q, k, v);
+    ensureLoaded();
+    return wrap(
+        q,
+        scaledDotProductAttention(
+            handle(q), handle(k), handle(v), optionalHandle(additiveMask), scale));
+  }
+
+  /** The backend libtorch picks for these inputs ({@link #FLASH_ATTENTION} = fused). */
+  static long attentionBackend(NDArray q, NDArray k, NDArray v, float scale) {
+    checkAttentionShapes(q, k, v);
+    ensureLoaded();
+    return fusedBackend(handle(q), handle(k), handle(v), 0L, scale);
+  }
+
+  /**
+   * {@code torch.nn.functional.group_norm}.
+   *
+   * @param x {@code [batch, channels, *]}
+   * @param weight {@code [channels]} or {@code null}
+   * @param bias {@code [channels]} or {@code null}
+   */
+  public static NDArray groupNorm(
+      NDArray x, int numGroups, NDArray weight, NDArray bias, float eps) {
+    ensureLoaded();
+    return wrap(
+        x, groupNorm(handle(x), numGroups, optionalHandle(weight), optionalHandle(bias), eps));
+  }
+
+  /** {@code x * sigmoid(x)} as one operator. */
+  public static NDArray silu(NDArray x) {
+    ensureLoaded();
+    return wrap(x, silu(handle(x)));
+  }
+
+  private static void checkAttentionShapes(NDArray q, NDArray k, NDArray v) {
+    if (q.getShape().dimension() != 4
+        || k.getShape().dimension() != 4
+        || !k.getShape().equals(v.getShape())
+        || q.getShape().get(0) != k.getShape().get(0)
+        || q.getShape().get(1) != k.getShape().get(1)
+        || q.getShape().get(3) != k.getShape().get(3)) {
+      throw new IllegalArgumentException(
+          "scaled_dot_product_attention expects q [batch, heads, Lq, d] and k, v [batch, heads, Lk,"
+              + " d], got q "
+              + q.getShape()
+              + ", k "
+              + k.getShape()
+              + ", v "
+              + v.getShape());
+    }
+  }
+
+  private static long handle(NDArray x) {
+    return ((PtNDArray) x).getHandle();
+  }
+
+  private static long optionalHandle(NDArray x) {
+    return x == null ? 0L : handle(x);
+  }
+
+  private static NDArray wrap(NDArray like, long handle) {
+    return new PtNDArray((PtNDManager) like.getManager(), handle);
+  }
+
+  /** Loads the library once; libtorch must be loaded first, so the loader binds to DJL's copy. */
+  static void ensureLoaded() {
+    if (loaded) {
+      return;
+    }
+    synchronized (FusedOps.class) {
+      if (loaded) {
+        return;
+      }
+      Engine.getEngine("PyTorch");
+      System.load(libraryPath().toString());
+      loaded = true;
+    }
+  }
+
+  private static Path libraryPath() {
+    String configured = System.getProperty(LIBRARY_PROPERTY, System.getenv(LIBRARY_ENV));
+    if (configured != null && !configured.isBlank()) {
+      Path path = Path.of(configured);
+      if (!Files.isRegularFile(path)) {
+        throw new IllegalStateException(
+            "fused operators: " + LIBRARY_PROPERTY + " names " + path + ", which does not exist");
+      }
+      return path.toAbsolutePath();
+    }
+    try (InputStream in = FusedOps.class.getResourceAsStream(RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            "fused operators: "
+                + RESOURCE
+                + " is not in the jar (build the trainer with Maven, which compiles it) and "
+                + LIBRARY_PROPERTY
+                + " is not set; --no-fused runs without it, for debugging only");
+      }
+      Path file = Files.createTempFile("libconcepterasure_ops", ".so");
+      file.toFile().deleteOnExit();
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+      return file;
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "fused operators: cannot copy the library to the temporary folder ("
+              + e.getMessage()
+              + "); set "
+              + LIBRARY_PROPERTY
+              + " to an extracted copy",
+          e);
+    }
+  }
+
+  private static native long scaledDotProductAttention(
+      long q, long k, long v, long mask, double scale);
+
+  private static native long fusedBackend(long q, long k, long v, long mask, double scale);
+
+  private static native long groupNorm(long x, long numGroups, long weight, long bias, double eps);
+
+  private static native long silu(long x);
+}
