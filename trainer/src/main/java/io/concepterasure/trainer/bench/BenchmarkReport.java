@@ -40,12 +40,20 @@ public final class BenchmarkReport {
     return new BenchmarkReport(baseline, runs);
   }
 
-  /** Sweep score: erased images that became something recognisable, plus unrelated accuracy. */
+  /** A run must leave at most this share of the erased concept before its preservation counts. */
+  static final double ERASURE_REQUIRED = 0.10;
+
+  /**
+   * Sweep score. A run that erases (still erased ≤ {@link #ERASURE_REQUIRED}) scores unrelated
+   * accuracy minus disintegrated, in [-1, 1]; one that does not scores below every run that does,
+   * less erased being better, so that doing nothing never wins on preservation.
+   */
   static double score(JsonNode run) {
-    return 1
-        - run.get("erasedShare").asDouble()
-        - run.get("disintegrated").asDouble()
-        + run.get("unrelatedAccuracy").asDouble();
+    double still = run.get("erasedShare").asDouble();
+    if (still > ERASURE_REQUIRED) {
+      return -2 + (1 - still);
+    }
+    return run.get("unrelatedAccuracy").asDouble() - run.get("disintegrated").asDouble();
   }
 
   /** A higher score; at an equal score, less drift (higher unrelated SSIM). */
@@ -58,19 +66,34 @@ public final class BenchmarkReport {
     return run.get("unrelatedSsim").asDouble() > than.get("unrelatedSsim").asDouble();
   }
 
+  /** The best validation run of a variant on a scenario, null if none ran. */
+  public JsonNode bestValidationRun(String scenario, String variant, long seed) {
+    JsonNode top = null;
+    for (JsonNode run : runs(scenario, variant, null, seed, ErasureBenchmark.Phase.VALIDATION)) {
+      if (top == null || better(run, top)) {
+        top = run;
+      }
+    }
+    return top;
+  }
+
+  /** The learning rates the validation runs of a variant on a scenario tried, ascending. */
+  public List<Double> triedLearningRates(String scenario, String variant, long seed) {
+    return runs(scenario, variant, null, seed, ErasureBenchmark.Phase.VALIDATION).stream()
+        .map(r -> r.get("spec").get("learningRate").asDouble())
+        .distinct()
+        .sorted()
+        .toList();
+  }
+
   /**
-   * Per variant, the sweep's learning rate with the best score on {@code scenario} and {@code
-   * seed}; null where none ran.
+   * Per variant, the validation runs' learning rate with the best score on {@code scenario} and
+   * {@code seed}; absent where none ran.
    */
   public Map<String, Double> bestLearningRates(String scenario, long seed) {
     Map<String, Double> best = new LinkedHashMap<>();
     for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
-      JsonNode top = null;
-      for (JsonNode run : runs(scenario, v.label(), null, seed)) {
-        if (top == null || better(run, top)) {
-          top = run;
-        }
-      }
+      JsonNode top = bestValidationRun(scenario, v.label(), seed);
       if (top != null) {
         best.put(v.label(), top.get("spec").get("learningRate").asDouble());
       }
@@ -78,13 +101,19 @@ public final class BenchmarkReport {
     return best;
   }
 
-  private List<JsonNode> runs(String scenario, String variant, Double learningRate, Long seed) {
+  private List<JsonNode> runs(
+      String scenario,
+      String variant,
+      Double learningRate,
+      Long seed,
+      ErasureBenchmark.Phase phase) {
     return runs.stream()
         .filter(
             r -> {
               JsonNode s = r.get("spec");
               return s.get("scenario").asText().equals(scenario)
                   && s.get("variant").asText().equals(variant)
+                  && s.get("phase").asText().equals(phase.name())
                   && (learningRate == null
                       || Math.abs(s.get("learningRate").asDouble() - learningRate)
                           < learningRate * 1e-6)
@@ -93,13 +122,23 @@ public final class BenchmarkReport {
         .toList();
   }
 
-  public String markdown(Map<String, Double> learningRates, long sweepSeed) {
+  /**
+   * @param learningRates per scenario, per variant, the rate chosen by the sweep
+   */
+  public String markdown(Map<String, Map<String, Double>> learningRates, long sweepSeed) {
     StringBuilder md = new StringBuilder();
     appendOriginal(md);
     for (ErasureBenchmark.Scenario scenario : ErasureBenchmark.SCENARIOS) {
-      appendScenario(md, scenario, learningRates);
+      Map<String, Double> rates = learningRates.get(scenario.name());
+      if (rates != null) {
+        appendScenario(md, scenario, rates);
+      }
     }
-    appendSweep(md, sweepSeed);
+    for (ErasureBenchmark.Scenario scenario : ErasureBenchmark.SCENARIOS) {
+      if (learningRates.containsKey(scenario.name())) {
+        appendSweep(md, scenario, sweepSeed);
+      }
+    }
     return md.toString();
   }
 
@@ -147,7 +186,11 @@ public final class BenchmarkReport {
     md.append("Erased prompts: ")
         .append(String.join(", ", scenario.erasedPrompts()))
         .append(". Unrelated prompts: ")
-        .append(String.join(", ", scenario.unrelatedPrompts()))
+        .append(String.join(", ", scenario.testPrompts()))
+        .append(" (the sweep's: ")
+        .append(String.join(", ", scenario.validationPrompts()))
+        .append("). Retain pool: ")
+        .append(String.join(", ", scenario.retainPool()))
         .append(".\n");
     if (alt) {
       md.append(
@@ -164,12 +207,13 @@ public final class BenchmarkReport {
       md.append(" | became ").append(scenario.alternative().word());
     }
     md.append(
-        " | disintegrated | unrelated accuracy | unrelated SSIM | unrelated latent MSE | unrelated FD"
-            + " | s / iteration | peak RSS MiB | erasure plateau (iteration) |\n|---|---|---|");
+        " | disintegrated | unrelated accuracy | unrelated shape | unrelated colour | unrelated SSIM"
+            + " | unrelated latent MSE | unrelated FD | s / iteration | peak RSS MiB"
+            + " | erasure plateau (iteration) |\n|---|---|---|");
     if (alt) {
       md.append("---|");
     }
-    md.append("---|---|---|---|---|---|---|---|\n");
+    md.append("---|---|---|---|---|---|---|---|---|---|\n");
     md.append("| original | – | ").append(pct(base.get("erasedShare").asDouble()));
     if (alt) {
       md.append(" | –");
@@ -179,13 +223,13 @@ public final class BenchmarkReport {
         .append(pct(base.get("disintegrated").asDouble()))
         .append(" | ")
         .append(pct(base.get("unrelatedAccuracy").asDouble()))
-        .append(" | – | – | – | – | – | – |\n");
+        .append(" | – | – | – | – | – | – | – | – |\n");
     for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
       Double lr = learningRates.get(v.label());
       if (lr == null) {
         continue;
       }
-      List<JsonNode> rs = runs(scenario.name(), v.label(), lr, null);
+      List<JsonNode> rs = runs(scenario.name(), v.label(), lr, null, ErasureBenchmark.Phase.TEST);
       if (rs.isEmpty()) {
         continue;
       }
@@ -205,6 +249,10 @@ public final class BenchmarkReport {
           .append(" | ")
           .append(pctStats(rs, "unrelatedAccuracy"))
           .append(" | ")
+          .append(pctStats(rs, "unrelatedShapeAccuracy"))
+          .append(" | ")
+          .append(pctStats(rs, "unrelatedColourAccuracy"))
+          .append(" | ")
           .append(stats(rs, "unrelatedSsim", "%.3f"))
           .append(" | ")
           .append(stats(rs, "unrelatedLatentMse", "%.4f"))
@@ -220,34 +268,48 @@ public final class BenchmarkReport {
     }
   }
 
-  /** Every run of the learning-rate sweep with its score. */
-  private void appendSweep(StringBuilder md, long sweepSeed) {
+  /** Every validation run of a scenario's learning-rate sweep with its score. */
+  private void appendSweep(StringBuilder md, ErasureBenchmark.Scenario scenario, long sweepSeed) {
     md.append("\n### Learning-rate sweep (scenario ")
-        .append(ErasureBenchmark.SCENARIOS.get(0).name())
-        .append(", seed ")
+        .append(scenario.name())
+        .append(", validation: training seed ")
         .append(sweepSeed)
-        .append(")\n\n")
+        .append(", its own sample seeds and unrelated prompts)\n\n")
         .append(
-            "Score = (1 − still erased − disintegrated) + unrelated accuracy (at equal score, the higher unrelated SSIM);"
-                + " the best per method is used above.\n\n")
+            String.format(
+                Locale.ROOT,
+                "Score = unrelated accuracy − disintegrated for a run that leaves at most %.0f%%"
+                    + " of the erased concept, else −2 + (1 − still erased), below every run that"
+                    + " erases (at equal score, the higher unrelated SSIM); the best per method is"
+                    + " used above. A best rate at the end of the grid that could not be widened is"
+                    + " marked *edge*.%n%n",
+                100 * ERASURE_REQUIRED))
         .append(
-            "| method | lr | still erased | disintegrated | unrelated accuracy | unrelated SSIM | score |\n"
-                + "|---|---|---|---|---|---|---|\n");
+            "| method | lr | still erased | disintegrated | unrelated accuracy | unrelated SSIM | score | |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
     for (ErasureBenchmark.Variant v : ErasureBenchmark.VARIANTS) {
-      for (double lr : v.learningRates()) {
+      List<Double> tried = triedLearningRates(scenario.name(), v.label(), sweepSeed);
+      JsonNode best = bestValidationRun(scenario.name(), v.label(), sweepSeed);
+      for (double lr : tried) {
         for (JsonNode r :
-            runs(ErasureBenchmark.SCENARIOS.get(0).name(), v.label(), lr, sweepSeed)) {
+            runs(scenario.name(), v.label(), lr, sweepSeed, ErasureBenchmark.Phase.VALIDATION)) {
+          boolean chosen = r == best;
+          boolean edge =
+              chosen
+                  && tried.size() > 1
+                  && (lr == tried.get(0) || lr == tried.get(tried.size() - 1));
           md.append(
               String.format(
                   Locale.ROOT,
-                  "| %s | %.0e | %s | %s | %s | %.3f | %.3f |%n",
+                  "| %s | %.0e | %s | %s | %s | %.3f | %.3f | %s |%n",
                   v.label(),
                   lr,
                   pct(r.get("erasedShare").asDouble()),
                   pct(r.get("disintegrated").asDouble()),
                   pct(r.get("unrelatedAccuracy").asDouble()),
                   r.get("unrelatedSsim").asDouble(),
-                  score(r)));
+                  score(r),
+                  chosen ? (edge ? "chosen, *edge*" : "chosen") : ""));
         }
       }
     }

@@ -11,6 +11,7 @@ import io.concepterasure.trainer.erasure.ErasureRequest;
 import io.concepterasure.trainer.erasure.ErasureRun;
 import io.concepterasure.trainer.erasure.ErasureTrainer;
 import io.concepterasure.trainer.erasure.RequestFile;
+import io.concepterasure.trainer.erasure.RetainPool;
 import io.concepterasure.trainer.evaluation.ImageSimilarity;
 import io.concepterasure.trainer.io.SafetensorsReader;
 import io.concepterasure.trainer.io.SafetensorsWriter;
@@ -63,17 +64,22 @@ public final class ErasureBenchmark {
 
   private static final long CURVE_SEEDS = 200_000;
 
+  /** The sweep's own sample seeds. */
+  private static final long VALIDATION_SEEDS = 300_000;
+
   /**
    * What to erase: {@code erased} in every colour (one request concept per colour), replaced by
    * {@code alternative} in the same colour when there is one; judged on {@code erasedPrompts} and,
-   * for preservation, on {@code unrelatedPrompts} (other shapes).
+   * for preservation, on unrelated prompts of other shapes: {@code validationPrompts} in the sweep,
+   * {@code testPrompts} in the reported runs. Both are held out of the retain pool.
    */
   public record Scenario(
       String name,
       ShapeKind erased,
       ShapeKind alternative,
       List<String> erasedPrompts,
-      List<String> unrelatedPrompts) {
+      List<String> validationPrompts,
+      List<String> testPrompts) {
     public List<RequestFile.Concept> concepts(boolean withAlternative) {
       List<RequestFile.Concept> concepts = new ArrayList<>();
       for (Colour colour : Colour.values()) {
@@ -98,6 +104,55 @@ public final class ErasureBenchmark {
           .map(p -> ShapesDataset.caption(alternative, parse(p).colour()))
           .toList();
     }
+
+    public List<String> unrelatedPrompts(Phase phase) {
+      return phase == Phase.VALIDATION ? validationPrompts : testPrompts;
+    }
+
+    /**
+     * The toy world's retain pool: the captions of the model's other concepts (every shape in every
+     * colour, the erased concepts filtered out as {@link RetainPool#filter} does for any request),
+     * with every judged unrelated prompt held out, so that a score never measures a prompt that
+     * L_keep trained on.
+     */
+    public List<String> retainPool() {
+      List<String> all = new ArrayList<>();
+      for (ShapeKind shape : ShapeKind.values()) {
+        for (Colour colour : Colour.values()) {
+          all.add(ShapesDataset.caption(shape, colour));
+        }
+      }
+      all.removeAll(validationPrompts);
+      all.removeAll(testPrompts);
+      List<String> erasing = concepts(false).stream().map(c -> c.erase).toList();
+      return RetainPool.filter(all, erasing);
+    }
+  }
+
+  /**
+   * The sweep picks learning rates on validation runs (their own training seed, sample seeds and
+   * unrelated prompts); the tables report test runs, which share none of them.
+   */
+  public enum Phase {
+    VALIDATION("val"),
+    TEST("test");
+
+    private final String tag;
+
+    Phase(String tag) {
+      this.tag = tag;
+    }
+
+    public String tag() {
+      return tag;
+    }
+
+    public static Phase fromTag(String tag) {
+      return Arrays.stream(values())
+          .filter(p -> p.tag.equals(tag))
+          .findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("unknown phase '" + tag + "'"));
+    }
   }
 
   /** A method on a parameter set, with the learning rates its sweep tries. */
@@ -115,12 +170,14 @@ public final class ErasureBenchmark {
               ShapeKind.CIRCLE,
               ShapeKind.SQUARE,
               List.of("a red circle", "a blue circle"),
+              List.of("a red triangle", "a blue cross", "a yellow triangle", "a green cross"),
               List.of("a green triangle", "a yellow cross", "a purple triangle", "a red cross")),
           new Scenario(
               "triangle-without-alternative",
               ShapeKind.TRIANGLE,
               null,
               List.of("a red triangle", "a blue triangle"),
+              List.of("a blue circle", "a purple square", "a red cross", "a green cross"),
               List.of("a green circle", "a yellow square", "a purple cross", "a red square")));
 
   public static final List<Variant> VARIANTS =
@@ -139,13 +196,21 @@ public final class ErasureBenchmark {
       int checkpoints,
       int evaluationSteps,
       int trainingDdimSteps,
-      float guidance) {}
+      float guidance,
+      double preserveWeight) {}
 
   /** One training run of the benchmark. */
-  public record RunSpec(String scenario, String variant, double learningRate, long seed) {
+  public record RunSpec(
+      String scenario, String variant, double learningRate, long seed, Phase phase) {
     public String fileName() {
       return String.format(
-          Locale.ROOT, "%s__%s__lr%.0e__seed%d.json", scenario, variant, learningRate, seed);
+          Locale.ROOT,
+          "%s__%s__lr%.0e__seed%d__%s.json",
+          scenario,
+          variant,
+          learningRate,
+          seed,
+          phase.tag());
     }
   }
 
@@ -242,17 +307,19 @@ public final class ErasureBenchmark {
               "alternativeConfusedWithErased",
               share(alternative, v -> v.shape() == scenario.erased()));
         }
-        Map<String, NDArray> keep = new LinkedHashMap<>();
-        List<Judged> unrelated = new ArrayList<>();
-        for (String prompt : scenario.unrelatedPrompts()) {
-          Judged judged = judge(original, classifier, prompt, evaluationSeeds(), manager);
-          unrelated.add(judged);
-          keep.put(prompt + "/images", judged.images);
-          keep.put(prompt + "/latents", judged.latents);
+        for (Phase phase : Phase.values()) {
+          Map<String, NDArray> keep = new LinkedHashMap<>();
+          List<Judged> unrelated = new ArrayList<>();
+          for (String prompt : scenario.unrelatedPrompts(phase)) {
+            Judged judged = judge(original, classifier, prompt, seeds(phase), manager);
+            unrelated.add(judged);
+            keep.put(prompt + "/images", judged.images);
+            keep.put(prompt + "/latents", judged.latents);
+          }
+          String key = phase == Phase.TEST ? "unrelatedAccuracy" : "validationUnrelatedAccuracy";
+          s.put(key, accuracy(unrelated, scenario.unrelatedPrompts(phase)));
+          SafetensorsWriter.write(out.resolve(baselineFile(scenario, phase)), keep, Map.of());
         }
-        s.put("unrelatedAccuracy", accuracy(unrelated, scenario.unrelatedPrompts()));
-        SafetensorsWriter.write(
-            out.resolve("baseline-" + scenario.name() + ".safetensors"), keep, Map.of());
         scenarios.put(scenario.name(), s);
         log.println("original  " + scenario.name() + " " + s);
         log.flush();
@@ -261,6 +328,10 @@ public final class ErasureBenchmark {
     }
     JSON.writeValue(out.resolve("baseline.json").toFile(), result);
     return result;
+  }
+
+  static String baselineFile(Scenario scenario, Phase phase) {
+    return "baseline-" + scenario.name() + "-" + phase.tag() + ".safetensors";
   }
 
   /**
@@ -276,6 +347,7 @@ public final class ErasureBenchmark {
     result.put("method", variant.method());
     result.put("parameters", variant.parameters());
     result.put("iterations", settings.iterations());
+    result.put("preserveWeight", settings.preserveWeight());
     try (NDManager manager = NDManager.newBaseManager();
         StableDiffusionPipeline original =
             StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
@@ -295,8 +367,8 @@ public final class ErasureBenchmark {
               new DdimScheduler(original.scheduler().config()),
               original.defaultImageSize() / original.vae().scaleFactor());
       train(request, scenario, original, phi, erased, classifier, manager, result);
-      judgeErasedPrompts(scenario, erased, classifier, manager, result);
-      judgeUnrelatedPrompts(scenario, erased, classifier, manager, out, result);
+      judgeErasedPrompts(scenario, spec.phase(), erased, classifier, manager, result);
+      judgeUnrelatedPrompts(scenario, spec.phase(), erased, classifier, manager, out, result);
     }
     Path results = out.resolve("runs");
     Files.createDirectories(results);
@@ -319,6 +391,7 @@ public final class ErasureBenchmark {
     file.method().seed = spec.seed();
     file.method().ddimSteps = settings.trainingDdimSteps();
     file.method().guidanceScale = (double) settings.guidance();
+    file.method().preserveWeight = settings.preserveWeight();
     return file.toRequest();
   }
 
@@ -341,7 +414,10 @@ public final class ErasureBenchmark {
     long[] evaluating = {0};
     long start = System.nanoTime();
     Map<String, Double> losses;
-    try (ErasureTrainer trainer = ErasureRun.newTrainer(request, original, phi, manager)) {
+    // R as `trainer erase` makes it, from the toy world's pool instead of the model's default.
+    List<String> retain = RetainPool.forRequest(request, scenario.retainPool());
+    result.put("retainPrompts", request.method().preserveWeight() == 0 ? List.of() : retain);
+    try (ErasureTrainer trainer = ErasureRun.newTrainer(request, original, phi, manager, retain)) {
       losses =
           trainer.train(
               (iteration, l, t) -> {
@@ -386,11 +462,15 @@ public final class ErasureBenchmark {
   /** How often the erased prompts still give the erased shape, the alternative, or nothing. */
   private void judgeErasedPrompts(
       Scenario scenario,
+      Phase phase,
       StableDiffusionPipeline erased,
       ShapeClassifier classifier,
       NDManager manager,
       Map<String, Object> result) {
-    List<Judged> erasedPrompts = judgeAll(erased, classifier, scenario.erasedPrompts(), manager);
+    List<Judged> erasedPrompts = new ArrayList<>();
+    for (String prompt : scenario.erasedPrompts()) {
+      erasedPrompts.add(judge(erased, classifier, prompt, seeds(phase), manager));
+    }
     result.put("erasedShare", share(erasedPrompts, v -> v.shape() == scenario.erased()));
     if (scenario.alternative() != null) {
       result.put(
@@ -405,6 +485,7 @@ public final class ErasureBenchmark {
    */
   private void judgeUnrelatedPrompts(
       Scenario scenario,
+      Phase phase,
       StableDiffusionPipeline erased,
       ShapeClassifier classifier,
       NDManager manager,
@@ -416,10 +497,11 @@ public final class ErasureBenchmark {
     double latentMse = 0;
     List<double[]> originalFeatures = new ArrayList<>();
     List<double[]> erasedFeatures = new ArrayList<>();
+    List<String> prompts = scenario.unrelatedPrompts(phase);
     try (SafetensorsReader kept =
-        SafetensorsReader.open(out.resolve("baseline-" + scenario.name() + ".safetensors"))) {
-      for (String prompt : scenario.unrelatedPrompts()) {
-        Judged after = judge(erased, classifier, prompt, evaluationSeeds(), manager);
+        SafetensorsReader.open(out.resolve(baselineFile(scenario, phase)))) {
+      for (String prompt : prompts) {
+        Judged after = judge(erased, classifier, prompt, seeds(phase), manager);
         unrelated.add(after);
         try (NDManager scratch = manager.newSubManager()) {
           NDArray beforeImages = kept.read(prompt + "/images", scratch);
@@ -432,9 +514,12 @@ public final class ErasureBenchmark {
       }
     }
     int unrelatedImages = unrelated.stream().mapToInt(Judged::size).sum();
-    result.put("unrelatedAccuracy", accuracy(unrelated, scenario.unrelatedPrompts()));
+    result.put("unrelatedAccuracy", accuracy(unrelated, prompts));
+    // Shape and colour apart: which of the two a method loses (docs/method.md, no alternative).
+    result.put("unrelatedShapeAccuracy", partAccuracy(unrelated, prompts, true));
+    result.put("unrelatedColourAccuracy", partAccuracy(unrelated, prompts, false));
     result.put("unrelatedSsim", ssim / unrelatedImages);
-    result.put("unrelatedLatentMse", latentMse / scenario.unrelatedPrompts().size());
+    result.put("unrelatedLatentMse", latentMse / prompts.size());
     result.put(
         "unrelatedFrechet",
         FrechetDistance.between(
@@ -501,6 +586,21 @@ public final class ErasureBenchmark {
     for (int p = 0; p < prompts.size(); p++) {
       ShapesDataset.Sample named = parse(prompts.get(p));
       right += judged.get(p).count(v -> v.shape() == named.shape() && v.colour() == named.colour());
+      all += judged.get(p).size();
+    }
+    return (double) right / all;
+  }
+
+  /** The share of images with the prompt's shape ({@code shape}) or its colour (otherwise). */
+  static double partAccuracy(List<Judged> judged, List<String> prompts, boolean shape) {
+    int right = 0;
+    int all = 0;
+    for (int p = 0; p < prompts.size(); p++) {
+      ShapesDataset.Sample named = parse(prompts.get(p));
+      right +=
+          judged
+              .get(p)
+              .count(v -> shape ? v.shape() == named.shape() : v.colour() == named.colour());
       all += judged.get(p).size();
     }
     return (double) right / all;
@@ -578,6 +678,11 @@ public final class ErasureBenchmark {
 
   private long[] evaluationSeeds() {
     return seeds(EVALUATION_SEEDS, settings.samples());
+  }
+
+  /** Test runs sample the reported seeds; validation runs their own. */
+  private long[] seeds(Phase phase) {
+    return seeds(phase == Phase.TEST ? EVALUATION_SEEDS : VALIDATION_SEEDS, settings.samples());
   }
 
   private static long[] seeds(long from, int n) {

@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -18,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,8 +103,42 @@ public final class BenchErasureCommand implements Callable<Integer> {
       names = "--seeds",
       split = ",",
       defaultValue = "0,1,2",
-      description = "training seeds; the first one sweeps (default: ${DEFAULT-VALUE})")
+      description = "training seeds of the reported (test) runs (default: ${DEFAULT-VALUE})")
   List<Long> seeds;
+
+  @Option(
+      names = "--sweep-seed",
+      defaultValue = "1000",
+      description =
+          "training seed of the sweep's validation runs; not one of --seeds (default: ${DEFAULT-VALUE})")
+  long sweepSeed;
+
+  @Option(
+      names = "--widen",
+      defaultValue = "2",
+      description =
+          "times a sweep grid is extended past its end when its best rate is there (default: ${DEFAULT-VALUE})")
+  int widen;
+
+  @Option(
+      names = "--preserve-weight",
+      defaultValue = "1.0",
+      description =
+          "μ, the weight of L_keep over the toy retain pool; 0 turns it off (default: ${DEFAULT-VALUE})")
+  double preserveWeight;
+
+  @Option(
+      names = "--scenarios",
+      split = ",",
+      description = "only these scenarios (circle-to-square, triangle-without-alternative)")
+  List<String> scenarios;
+
+  @Option(
+      names = "--max-runs",
+      description =
+          "train at most this many runs, then exit with 75; run again to continue (keeps each"
+              + " locked job short)")
+  Integer maxRuns;
 
   @Option(
       names = "--variants",
@@ -126,8 +162,14 @@ public final class BenchErasureCommand implements Callable<Integer> {
       names = "--run",
       hidden = true,
       description =
-          "scenario:variant:learningRate:seed - one run only (what each child process does)")
+          "scenario:variant:learningRate:seed:phase - one run only (what each child process does)")
   String run;
+
+  /** Runs started by this process, against --max-runs. */
+  private int started;
+
+  /** --max-runs reached: the command stops, and a later call continues. */
+  private static final class Budget extends RuntimeException {}
 
   @Override
   public Integer call() throws Exception {
@@ -147,23 +189,50 @@ public final class BenchErasureCommand implements Callable<Integer> {
         || checkpoints < 1
         || evaluationSteps < 1
         || ddimSteps < 1
-        || seeds.isEmpty()) {
+        || seeds.isEmpty()
+        || widen < 0
+        || preserveWeight < 0
+        || seeds.contains(sweepSeed)) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
-          "--iterations, --curve-samples, --checkpoints, the step counts must be at least 1, --samples at least 2, --seeds not empty");
+          "--iterations, --curve-samples, --checkpoints, the step counts must be at least 1, --samples at least 2, --seeds not empty and without --sweep-seed, --widen and --preserve-weight at least 0");
     }
     ErasureBenchmark.Protocol settings =
         new ErasureBenchmark.Protocol(
-            iterations, samples, curveSamples, checkpoints, evaluationSteps, ddimSteps, guidance);
+            iterations,
+            samples,
+            curveSamples,
+            checkpoints,
+            evaluationSteps,
+            ddimSteps,
+            guidance,
+            preserveWeight);
     ErasureBenchmark benchmark = new ErasureBenchmark(model, classifier, settings, log);
     if (run != null) {
       String[] parts = run.split(":");
       benchmark.runOne(
-          new RunSpec(parts[0], parts[1], Double.parseDouble(parts[2]), Long.parseLong(parts[3])),
+          new RunSpec(
+              parts[0],
+              parts[1],
+              Double.parseDouble(parts[2]),
+              Long.parseLong(parts[3]),
+              ErasureBenchmark.Phase.fromTag(parts[4])),
           out);
       return 0;
     }
     checkProtocol(settings);
+    try {
+      return runAll(benchmark, log);
+    } catch (Budget b) {
+      log.println(
+          "stopped after "
+              + started
+              + " runs (--max-runs); run the same command again to continue");
+      return 75;
+    }
+  }
+
+  private int runAll(ErasureBenchmark benchmark, PrintWriter log) throws Exception {
     if (!Files.isRegularFile(out.resolve("baseline.json"))) {
       log.println("judging the original model");
       benchmark.baseline(out);
@@ -174,23 +243,28 @@ public final class BenchErasureCommand implements Callable<Integer> {
         chosen.add(v);
       }
     }
-    String sweepScenario = ErasureBenchmark.SCENARIOS.get(0).name();
-    long sweepSeed = seeds.get(0);
-    List<RunSpec> sweep = new ArrayList<>();
-    for (ErasureBenchmark.Variant v : chosen) {
-      for (double lr : v.learningRates()) {
-        sweep.add(new RunSpec(sweepScenario, v.label(), lr, sweepSeed));
+    List<ErasureBenchmark.Scenario> chosenScenarios = new ArrayList<>();
+    for (ErasureBenchmark.Scenario s : ErasureBenchmark.SCENARIOS) {
+      if (scenarios == null || scenarios.contains(s.name())) {
+        chosenScenarios.add(s);
       }
     }
-    ensureAll(benchmark, sweep, log);
-    Map<String, Double> best =
-        BenchmarkReport.read(out).bestLearningRates(sweepScenario, sweepSeed);
+    Map<String, Map<String, Double>> best = new LinkedHashMap<>();
+    for (ErasureBenchmark.Scenario scenario : chosenScenarios) {
+      best.put(scenario.name(), sweep(benchmark, scenario, chosen, log));
+    }
     log.println("best learning rates: " + best);
     List<RunSpec> main = new ArrayList<>();
-    for (ErasureBenchmark.Scenario scenario : ErasureBenchmark.SCENARIOS) {
+    for (ErasureBenchmark.Scenario scenario : chosenScenarios) {
       for (ErasureBenchmark.Variant v : chosen) {
         for (long seed : seeds) {
-          main.add(new RunSpec(scenario.name(), v.label(), best.get(v.label()), seed));
+          main.add(
+              new RunSpec(
+                  scenario.name(),
+                  v.label(),
+                  best.get(scenario.name()).get(v.label()),
+                  seed,
+                  ErasureBenchmark.Phase.TEST));
         }
       }
     }
@@ -199,6 +273,79 @@ public final class BenchErasureCommand implements Callable<Integer> {
     Files.writeString(out.resolve("report.md"), report);
     spec.commandLine().getOut().println(report);
     return 0;
+  }
+
+  /**
+   * The sweep of one scenario on validation runs: each variant's grid, widened by a step past the
+   * end where its best rate lies there (at most --widen times); returns the best rate per variant.
+   */
+  private Map<String, Double> sweep(
+      ErasureBenchmark benchmark,
+      ErasureBenchmark.Scenario scenario,
+      List<ErasureBenchmark.Variant> chosen,
+      PrintWriter log)
+      throws Exception {
+    Map<String, List<Double>> grids = new LinkedHashMap<>();
+    chosen.forEach(v -> grids.put(v.label(), new ArrayList<>(v.learningRates())));
+    Map<String, Double> best = new LinkedHashMap<>();
+    for (int round = 0; ; round++) {
+      List<RunSpec> todo = new ArrayList<>();
+      grids.forEach(
+          (variant, grid) ->
+              grid.forEach(
+                  lr ->
+                      todo.add(
+                          new RunSpec(
+                              scenario.name(),
+                              variant,
+                              lr,
+                              sweepSeed,
+                              ErasureBenchmark.Phase.VALIDATION))));
+      ensureAll(benchmark, todo, log);
+      BenchmarkReport report = BenchmarkReport.read(out);
+      boolean widened = false;
+      for (ErasureBenchmark.Variant v : chosen) {
+        List<Double> grid = grids.get(v.label());
+        double top = report.bestLearningRates(scenario.name(), sweepSeed).get(v.label());
+        best.put(v.label(), top);
+        List<Double> sorted = grid.stream().sorted().toList();
+        if (round < widen && grid.size() > 1) {
+          if (top == sorted.get(sorted.size() - 1) && stepUp(top) <= 1.0) {
+            grid.add(stepUp(top));
+            widened = true;
+          } else if (top == sorted.get(0)) {
+            grid.add(stepDown(top));
+            widened = true;
+          }
+        }
+      }
+      if (!widened) {
+        return best;
+      }
+      log.println("widening the grids of " + scenario.name() + ": " + grids);
+    }
+  }
+
+  /** The next rate of a 1-3-10 grid: 1e-3 → 3e-3 → 1e-2. */
+  public static double stepUp(double lr) {
+    double exponent = Math.floor(Math.log10(lr) + 1e-9);
+    double mantissa = lr / Math.pow(10, exponent);
+    return Double.parseDouble(
+        String.format(
+            Locale.ROOT,
+            "%.0e",
+            mantissa < 2 ? 3 * Math.pow(10, exponent) : Math.pow(10, exponent + 1)));
+  }
+
+  /** The rate before {@code lr} on a 1-3-10 grid: 1e-3 → 3e-4 → 1e-4. */
+  public static double stepDown(double lr) {
+    double exponent = Math.floor(Math.log10(lr) + 1e-9);
+    double mantissa = lr / Math.pow(10, exponent);
+    return Double.parseDouble(
+        String.format(
+            Locale.ROOT,
+            "%.0e",
+            mantissa < 2 ? 3 * Math.pow(10, exponent - 1) : Math.pow(10, exponent)));
   }
 
   /** Refuses to mix results of other settings into one report. */
@@ -266,6 +413,12 @@ public final class BenchErasureCommand implements Callable<Integer> {
 
   private void ensure(ErasureBenchmark benchmark, RunSpec run, PrintWriter log)
       throws IOException, InterruptedException {
+    synchronized (this) {
+      if (maxRuns != null && started >= maxRuns) {
+        throw new Budget();
+      }
+      started++;
+    }
     synchronized (log) {
       log.println("run " + run);
       log.flush();
@@ -308,8 +461,22 @@ public final class BenchErasureCommand implements Callable<Integer> {
             "" + ddimSteps,
             "--guidance",
             "" + guidance,
+            "--preserve-weight",
+            "" + preserveWeight,
+            "--seeds",
+            seeds.stream().map(String::valueOf).collect(Collectors.joining(",")),
+            "--sweep-seed",
+            "" + sweepSeed,
             "--run",
-            run.scenario() + ":" + run.variant() + ":" + run.learningRate() + ":" + run.seed()));
+            run.scenario()
+                + ":"
+                + run.variant()
+                + ":"
+                + run.learningRate()
+                + ":"
+                + run.seed()
+                + ":"
+                + run.phase().tag()));
     Path logs = out.resolve("logs");
     Files.createDirectories(logs);
     Path logFile = logs.resolve(run.fileName().replace(".json", ".log"));

@@ -29,11 +29,10 @@ public enum ErasureMethod {
   /**
    * @param eta η; for ESD the strength of the negative guidance
    * @param lambda λ (All but One only)
-   * @param mu μ, the preservation weight (All but One only)
    */
-  public ErasureObjective objective(float eta, float lambda, float mu) {
+  public ErasureObjective objective(float eta, float lambda) {
     return switch (this) {
-      case ALL_BUT_ONE -> new AllButOneObjective(eta, lambda, mu);
+      case ALL_BUT_ONE -> new AllButOneObjective(eta, lambda);
       case ESD -> new EsdObjective(eta);
       case CONCEPT_ABLATION -> new ConceptAblationObjective();
     };

@@ -170,7 +170,8 @@ public final class ErasureRun {
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
       Map<String, Double> losses;
       int firstIteration;
-      try (ErasureTrainer trainer = newTrainer(request, original, phi, manager)) {
+      List<String> retain = RetainPool.forRequest(request, RetainPool.defaultsFor(modelFolder));
+      try (ErasureTrainer trainer = newTrainer(request, original, phi, manager, retain)) {
         firstIteration = resume(trainer, output, manager);
         log.println(
             "erasing "
@@ -184,7 +185,23 @@ public final class ErasureRun {
                 + " tensors), iterations "
                 + firstIteration
                 + ".."
-                + m.iterations());
+                + m.iterations()
+                + (retain.isEmpty() || m.preserveWeight() == 0
+                    ? ""
+                    : ", holding "
+                        + retain.size()
+                        + " retain prompt(s) (μ "
+                        + m.preserveWeight()
+                        + ")"));
+        anchors(request)
+            .forEach(
+                a ->
+                    log.println(
+                        "no alternative for '"
+                            + a.get("erase")
+                            + "': erasing towards the preset anchor '"
+                            + a.get("anchor")
+                            + "'"));
         BiConsumer<Integer, Map<String, Double>> bar =
             progress.create(firstIteration, m.iterations());
         losses =
@@ -211,6 +228,8 @@ public final class ErasureRun {
       record.put("startTime", start.toString());
       record.put("resumedFromIteration", firstIteration);
       record.put("finalLosses", losses);
+      record.put("anchors", anchors(request));
+      record.put("retainPrompts", m.preserveWeight() == 0 ? List.of() : retain);
       record.put("evaluation", evaluation);
       record.put("baseModelFiles", ErasureOutput.sha256Tree(modelFolder));
       record.put("outputFiles", ErasureOutput.sha256Tree(staging));
@@ -223,47 +242,80 @@ public final class ErasureRun {
 
   /**
    * The trainer of {@code request} (validated, defaults applied): φ = {@code phi}, a copy of the
-   * original's UNet that it trains in place; θ = the original's UNet, frozen.
+   * original's UNet that it trains in place; θ = the original's UNet, frozen; L_keep over {@code
+   * retain} (R, see {@link RetainPool#forRequest}) with weight μ = preserveWeight.
    */
   public static ErasureTrainer newTrainer(
       ErasureRequest request,
       StableDiffusionPipeline original,
       UNet2DConditionModel phi,
-      NDManager manager) {
+      NDManager manager,
+      List<String> retain) {
     ErasureRequest.Method m = request.method();
     List<ConceptEmbeddings> concepts = embed(request, original, manager);
     int latentSide = original.defaultImageSize() / original.vae().scaleFactor();
     Shape latent = new Shape(1, original.unet().config().inChannels(), latentSide, latentSide);
     DdimScheduler samplingScheduler = new DdimScheduler(original.scheduler().config());
+    List<NDArray> retained = new ArrayList<>();
+    if (m.preserveWeight() != 0) {
+      for (String p : retain) {
+        retained.add(original.encodePrompts(manager, List.of(p)));
+      }
+    }
     return new ErasureTrainer(
         TrainableNoisePredictor.of(phi, phi::forward),
         original.unet()::forward,
-        m.name().objective((float) m.eta(), (float) m.lambda(), (float) m.preserveWeight()),
+        m.name().objective((float) m.eta(), (float) m.lambda()),
         m.parameters(),
         new XtSampler(samplingScheduler, m.ddimSteps(), (float) m.guidanceScale()),
         concepts,
         new ErasureTrainer.LoopParameters(
-            m.iterations(), m.seed(), (float) m.learningRate(), latent));
+            m.iterations(), m.seed(), (float) m.learningRate(), latent),
+        new Preservation(
+            m.preserveWeight() == 0 ? List.of() : retain,
+            retained,
+            (float) m.preserveWeight(),
+            Preservation.DEFAULT_DRAWS));
   }
 
   private static List<ConceptEmbeddings> embed(
       ErasureRequest request, StableDiffusionPipeline pipeline, NDManager manager) {
     NDArray empty = pipeline.encodePrompts(manager, List.of(""));
-    List<NDArray> preserve = new ArrayList<>();
-    for (String p : request.method().preservePrompts()) {
-      preserve.add(pipeline.encodePrompts(manager, List.of(p)));
-    }
     List<ConceptEmbeddings> out = new ArrayList<>();
     for (ErasureRequest.Concept c : request.concepts()) {
-      String alternative = c.alternative() == null ? "" : c.alternative();
+      String alternative = AnchorPresets.target(c);
       out.add(
           new ConceptEmbeddings(
               c.erase(),
               alternative,
               pipeline.encodePrompts(manager, List.of(c.erase())),
               alternative.isEmpty() ? empty : pipeline.encodePrompts(manager, List.of(alternative)),
-              empty,
-              preserve));
+              empty));
+    }
+    return out;
+  }
+
+  /**
+   * The concepts that erase towards a preset anchor (no alternative given, a preset matches), as
+   * erasure.json records them; ESD uses no alternative, so none.
+   */
+  static List<Map<String, String>> anchors(ErasureRequest request) {
+    List<Map<String, String>> out = new ArrayList<>();
+    if (!request.method().name().usesAlternative()) {
+      return out;
+    }
+    for (ErasureRequest.Concept c : request.concepts()) {
+      if (c.alternative() == null) {
+        AnchorPresets.match(c.erase())
+            .ifPresent(
+                p -> {
+                  Map<String, String> a = new LinkedHashMap<>();
+                  a.put("erase", c.erase());
+                  a.put("anchor", p.anchor());
+                  a.put("preset", p.name());
+                  out.add(a);
+                });
+      }
     }
     return out;
   }

@@ -10,6 +10,7 @@ import io.concepterasure.trainer.nn.Parameter;
 import io.concepterasure.trainer.nn.Tensors;
 import io.concepterasure.trainer.optim.AdamOptimizer;
 import io.concepterasure.trainer.optim.IterationRandom;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,7 @@ public final class ErasureTrainer implements AutoCloseable {
   private final XtSampler sampler;
   private final List<ConceptEmbeddings> concepts;
   private final LoopParameters loop;
+  private final Preservation preservation;
   private final Map<String, Parameter> trainable;
   private final AdamOptimizer optimizer;
   private final NDManager manager;
@@ -62,6 +64,21 @@ public final class ErasureTrainer implements AutoCloseable {
       XtSampler sampler,
       List<ConceptEmbeddings> concepts,
       LoopParameters loop) {
+    this(phi, theta, objective, parameterSet, sampler, concepts, loop, Preservation.none());
+  }
+
+  /**
+   * @param preservation L_keep, added to the objective's loss whatever the method
+   */
+  public ErasureTrainer(
+      TrainableNoisePredictor phi,
+      NoisePredictor theta,
+      ErasureObjective objective,
+      TrainableParameterSet parameterSet,
+      XtSampler sampler,
+      List<ConceptEmbeddings> concepts,
+      LoopParameters loop,
+      Preservation preservation) {
     if (concepts.isEmpty()) {
       throw new IllegalArgumentException("at least one concept to erase is needed");
     }
@@ -71,6 +88,7 @@ public final class ErasureTrainer implements AutoCloseable {
     this.sampler = sampler;
     this.concepts = List.copyOf(concepts);
     this.loop = loop;
+    this.preservation = preservation;
     Map<String, Parameter> all = phi.namedParameters();
     this.trainable = parameterSet.select(all);
     all.forEach((name, p) -> p.array().setRequiresGradient(trainable.containsKey(name)));
@@ -111,18 +129,52 @@ public final class ErasureTrainer implements AutoCloseable {
       XtSampler.Xt xt =
           sampler.sample(phi, xT, k, objective.trajectoryCondition(concept), concept.empty());
       NDArray t = NoisePredictor.timestep(manager, xt.timestep(), xt.latents().getShape().get(0));
+      // Drawn after the concept's x_t, so that a run without L_keep draws what it always drew.
+      List<Retained> retained = preservation.active() ? retained(random, concept) : List.of();
       Map<String, Double> losses;
       try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
         ErasureLoss loss = objective.loss(phi, theta, xt.latents(), t, concept);
-        losses = loss.values();
+        NDArray total = loss.total();
+        NDArray keep = null;
+        for (Retained r : retained) {
+          NDArray term = Preservation.keep(phi, theta, r.xt(), r.timestep(), r.condition());
+          keep = keep == null ? term : keep.add(term);
+        }
+        if (keep != null) {
+          total = total.add(Tensors.mul(keep, preservation.weight()));
+        }
+        losses = new LinkedHashMap<>(new ErasureLoss(total, loss.terms()).values());
+        if (keep != null) {
+          losses.put("keep", (double) keep.getFloat());
+        }
         if (!Double.isFinite(losses.get("loss"))) {
           throw new NonFiniteLossException(iteration, losses);
         }
-        collector.backward(loss.total());
+        collector.backward(total);
       }
       optimizer.step();
       return losses;
     }
+  }
+
+  /** A retain prompt's x_t^r, from its own trajectory under φ. */
+  private record Retained(NDArray xt, NDArray timestep, NDArray condition) {}
+
+  private List<Retained> retained(IterationRandom random, ConceptEmbeddings concept) {
+    List<Retained> out = new ArrayList<>();
+    for (int d = 0; d < preservation.draws(); d++) {
+      NDArray condition =
+          preservation.embeddings().get(random.nextInt(preservation.embeddings().size()));
+      int k = random.nextInt(sampler.ddimSteps());
+      NDArray xT = random.normal(manager, loop.latentShape());
+      XtSampler.Xt xt = sampler.sample(phi, xT, k, condition, concept.empty());
+      out.add(
+          new Retained(
+              xt.latents(),
+              NoisePredictor.timestep(manager, xt.timestep(), xt.latents().getShape().get(0)),
+              condition));
+    }
+    return out;
   }
 
   /** A copy of the state after the last finished iteration, its arrays owned by {@code owner}. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.concepterasure.trainer.bench.ErasureBenchmark.RunSpec;
+import io.concepterasure.trainer.cli.BenchErasureCommand;
 import io.concepterasure.trainer.cli.TrainerCommand;
 import io.concepterasure.trainer.toy.ShapesDataset;
 import java.io.PrintWriter;
@@ -35,18 +36,40 @@ class ErasureBenchmarkTest {
         new ErasureBenchmark(
             MODEL,
             CLASSIFIER,
-            new ErasureBenchmark.Protocol(2, 3, 2, 2, 2, 2, 3f),
+            new ErasureBenchmark.Protocol(2, 3, 2, 2, 2, 2, 3f, 1.0),
             new PrintWriter(new StringWriter()));
     Map<String, Object> baseline = benchmark.baseline(out);
     assertThat(List.copyOf(((Map<?, ?>) baseline.get("shapeRecognised")).keySet()))
         .isEqualTo(List.of("circle", "square", "triangle", "cross"));
-    assertThat(out.resolve("baseline-circle-to-square.safetensors")).isNotEmptyFile();
-    assertThat(out.resolve("baseline-triangle-without-alternative.safetensors")).isNotEmptyFile();
+    for (String scenario : List.of("circle-to-square", "triangle-without-alternative")) {
+      for (String phase : List.of("val", "test")) {
+        assertThat(out.resolve("baseline-" + scenario + "-" + phase + ".safetensors"))
+            .isNotEmptyFile();
+      }
+    }
 
-    RunSpec spec = new RunSpec("circle-to-square", "allButOne", 1e-3, 0);
+    RunSpec validation =
+        new RunSpec(
+            "triangle-without-alternative",
+            "allButOne",
+            1e-3,
+            7,
+            ErasureBenchmark.Phase.VALIDATION);
+    Map<String, Object> held = benchmark.runOne(validation, out);
+    assertThat((List<?>) held.get("retainPrompts"))
+        .isEqualTo(ErasureBenchmark.scenario("triangle-without-alternative").retainPool());
+    RunSpec spec =
+        new RunSpec("circle-to-square", "allButOne", 1e-3, 0, ErasureBenchmark.Phase.TEST);
     Map<String, Object> run = benchmark.runOne(spec, out);
+    assertThat((List<?>) run.get("retainPrompts")).as("an alternative: no default pool").isEmpty();
     for (String share :
-        List.of("erasedShare", "alternativeShare", "disintegrated", "unrelatedAccuracy")) {
+        List.of(
+            "erasedShare",
+            "alternativeShare",
+            "disintegrated",
+            "unrelatedAccuracy",
+            "unrelatedShapeAccuracy",
+            "unrelatedColourAccuracy")) {
       assertThat((Double) run.get(share)).as(share).isBetween(0.0, 1.0);
     }
     assertThat((Double) run.get("unrelatedSsim")).isBetween(-1.0, 1.0);
@@ -58,8 +81,18 @@ class ErasureBenchmarkTest {
 
     BenchmarkReport report = BenchmarkReport.read(out);
     assertThat(report.bestLearningRates("circle-to-square", 0))
+        .as("a test run is never a sweep's")
+        .isEmpty();
+    assertThat(report.bestLearningRates("triangle-without-alternative", 7))
         .isEqualTo(Map.of("allButOne", 1e-3));
-    assertThat(report.markdown(Map.of("allButOne", 1e-3), 0))
+    assertThat(
+            report.markdown(
+                Map.of(
+                    "circle-to-square",
+                    Map.of("allButOne", 1e-3),
+                    "triangle-without-alternative",
+                    Map.of("allButOne", 1e-3)),
+                7))
         .contains("| allButOne (1e-03) | 1 | ")
         .contains("| allButOne | 1e-03 | ");
   }
@@ -114,6 +147,43 @@ class ErasureBenchmarkTest {
     assertThat(BenchmarkReport.better(erasesAndKeeps, erasesAndDrifts)).isTrue();
     assertThat(BenchmarkReport.better(erasesAndDrifts, erasesAndKeeps)).isFalse();
     assertThat(BenchmarkReport.better(erasesAndDrifts, breaks)).isTrue();
+  }
+
+  @Test
+  void theToyRetainPoolHoldsTheOtherShapesButNoJudgedPrompt() {
+    for (ErasureBenchmark.Scenario s : ErasureBenchmark.SCENARIOS) {
+      List<String> pool = s.retainPool();
+      assertThat(pool).isNotEmpty().doesNotContainAnyElementsOf(s.testPrompts());
+      assertThat(pool).doesNotContainAnyElementsOf(s.validationPrompts());
+      assertThat(pool).noneMatch(p -> p.endsWith(" " + s.erased().word()));
+      assertThat(s.validationPrompts()).doesNotContainAnyElementsOf(s.testPrompts());
+    }
+    assertThat(ErasureBenchmark.scenario("triangle-without-alternative").retainPool())
+        .hasSize(20 - 5 - 8);
+  }
+
+  @Test
+  void aRunThatDoesNotEraseNeverWinsTheSweepOnPreservation() throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    var doesNothing =
+        json.readTree(
+            "{\"erasedShare\": 0.98, \"disintegrated\": 0, \"unrelatedAccuracy\": 0.98, \"unrelatedSsim\": 1}");
+    var erasesAndBreaks =
+        json.readTree(
+            "{\"erasedShare\": 0.05, \"disintegrated\": 0.6, \"unrelatedAccuracy\": 0.2, \"unrelatedSsim\": 0.4}");
+    var erasesLess =
+        json.readTree(
+            "{\"erasedShare\": 0.5, \"disintegrated\": 0, \"unrelatedAccuracy\": 0.98, \"unrelatedSsim\": 1}");
+    assertThat(BenchmarkReport.better(erasesAndBreaks, doesNothing)).isTrue();
+    assertThat(BenchmarkReport.better(erasesLess, doesNothing)).isTrue();
+  }
+
+  @Test
+  void sweepGridsWidenOnAOneThreeTenScale() {
+    assertThat(BenchErasureCommand.stepUp(1e-3)).isEqualTo(3e-3);
+    assertThat(BenchErasureCommand.stepUp(3e-3)).isEqualTo(1e-2);
+    assertThat(BenchErasureCommand.stepDown(1e-4)).isEqualTo(3e-5);
+    assertThat(BenchErasureCommand.stepDown(3e-5)).isEqualTo(1e-5);
   }
 
   @Test

@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Parameter;
 import io.concepterasure.trainer.optim.IterationRandom;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,8 +42,7 @@ class ErasureObjectiveTest {
             "square",
             embeddings.normal(manager, text),
             embeddings.normal(manager, text),
-            embeddings.normal(manager, text),
-            List.of(embeddings.normal(manager, text), embeddings.normal(manager, text)));
+            embeddings.normal(manager, text));
     xt = embeddings.normal(manager, new Shape(1, 4, 4, 4));
     t = NoisePredictor.timestep(manager, 501, 1);
   }
@@ -79,7 +77,7 @@ class ErasureObjectiveTest {
   @ValueSource(floats = {0f, 1f, 2.5f})
   void allButOneGuideTermIsTheFormulaAndEtaScalesItsTarget(float eta) {
     Map<String, Double> loss =
-        new AllButOneObjective(eta, 0.7f, 0f)
+        new AllButOneObjective(eta, 0.7f)
             .loss(phi, theta.withoutGradient(), xt, t, concept)
             .values();
 
@@ -97,31 +95,27 @@ class ErasureObjectiveTest {
   @Test
   void etaChangesTheGuideTerm() {
     double atOne =
-        new AllButOneObjective(1f, 1f, 0f).loss(phi, theta, xt, t, concept).values().get("guide");
+        new AllButOneObjective(1f, 1f).loss(phi, theta, xt, t, concept).values().get("guide");
     double atTwo =
-        new AllButOneObjective(2f, 1f, 0f).loss(phi, theta, xt, t, concept).values().get("guide");
+        new AllButOneObjective(2f, 1f).loss(phi, theta, xt, t, concept).values().get("guide");
     assertThat(atTwo).isNotCloseTo(atOne, within(1e-4 * atOne));
   }
 
   @Test
   void withLambdaZeroTheUncondTermHasNoEffect() {
     Map<String, Double> loss =
-        new AllButOneObjective(1f, 0f, 0f).loss(phi, theta, xt, t, concept).values();
+        new AllButOneObjective(1f, 0f).loss(phi, theta, xt, t, concept).values();
     assertThat(loss.get("uncond")).as("the term exists and is non-zero").isGreaterThan(1e-5);
     assertThat(loss.get("loss")).isEqualTo(loss.get("guide"));
   }
 
   @Test
-  void preservationTermIsTheSumOverPromptsWeightedByMu() {
-    Map<String, Double> loss =
-        new AllButOneObjective(1f, 1f, 0.3f).loss(phi, theta, xt, t, concept).values();
-    double keep = 0;
-    for (NDArray p : concept.preserve()) {
-      keep += meanSquare(eps(phi, p), eps(theta, p), 1);
-    }
-    assertThat(loss.get("keep")).isCloseTo(keep, within(1e-6));
-    assertThat(loss.get("loss"))
-        .isCloseTo(loss.get("guide") + loss.get("uncond") + 0.3 * keep, within(1e-5));
+  void preservationTermIsTheRetainPromptsOwnPredictionHeldInPlace() {
+    NDArray retain = new IterationRandom(9, 0).normal(manager, concept.erase().getShape());
+    double keep = Preservation.keep(phi, theta.withoutGradient(), xt, t, retain).getFloat();
+    assertThat(keep).isCloseTo(meanSquare(eps(phi, retain), eps(theta, retain), 1), within(1e-7));
+    assertThat(keep).as("φ moved, so the term is not zero").isGreaterThan(1e-6);
+    assertThat(Preservation.keep(theta, theta, xt, t, retain).getFloat()).isZero();
   }
 
   @Test
@@ -155,14 +149,9 @@ class ErasureObjectiveTest {
     // φ = θ and c_e = c_a: the erased model already draws the alternative, nothing to learn.
     ConceptEmbeddings same =
         new ConceptEmbeddings(
-            "square",
-            "square",
-            concept.alternative(),
-            concept.alternative(),
-            concept.empty(),
-            List.of());
+            "square", "square", concept.alternative(), concept.alternative(), concept.empty());
     Map<String, Double> loss =
-        new AllButOneObjective(1f, 1f, 0f).loss(theta, theta, xt, t, same).values();
+        new AllButOneObjective(1f, 1f).loss(theta, theta, xt, t, same).values();
     assertThat(loss.get("loss")).isCloseTo(0.0, within(1e-10));
   }
 }

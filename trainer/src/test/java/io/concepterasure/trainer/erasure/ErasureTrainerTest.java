@@ -2,6 +2,7 @@ package io.concepterasure.trainer.erasure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +42,8 @@ class ErasureTrainerTest {
                 "square",
                 random.normal(manager, text),
                 random.normal(manager, text),
-                empty,
-                List.of()),
-            new ConceptEmbeddings(
-                "cross", "", random.normal(manager, text), empty, empty, List.of()));
+                empty),
+            new ConceptEmbeddings("cross", "", random.normal(manager, text), empty, empty));
   }
 
   @AfterEach
@@ -81,7 +81,7 @@ class ErasureTrainerTest {
     Map<String, float[]> thetaBefore = values(theta);
     Map<String, float[]> phiBefore = values(phi);
     List<String> withGradient = new ArrayList<>();
-    try (ErasureTrainer trainer = trainer(phi, theta, new AllButOneObjective(1f, 1f, 0f), set, 3)) {
+    try (ErasureTrainer trainer = trainer(phi, theta, new AllButOneObjective(1f, 1f), set, 3)) {
       trainer.train(
           (iteration, losses, t) ->
               phi.namedParameters()
@@ -144,7 +144,7 @@ class ErasureTrainerTest {
         new ErasureTrainer(
             phi,
             theta,
-            new AllButOneObjective(1f, 1f, 0f),
+            new AllButOneObjective(1f, 1f),
             TrainableParameterSet.CROSS_ATTENTION,
             new XtSampler(XtSamplerTest.stableDiffusionDdim(), 1, 3f),
             concepts.subList(0, 1),
@@ -158,10 +158,103 @@ class ErasureTrainerTest {
     assertThat(last).isLessThan(first * 0.5);
   }
 
+  /** A copy of φ's forward that records, per call, the distinct text conditions of its batch. */
+  private static TrainableNoisePredictor recording(
+      TinyCrossAttentionDenoiser model, List<List<float[]>> calls) {
+    return TrainableNoisePredictor.of(
+        model,
+        (x, t, c) -> {
+          List<float[]> conditions = new ArrayList<>();
+          for (long b = 0; b < c.getShape().get(0); b++) {
+            conditions.add(c.get(b).toFloatArray());
+          }
+          calls.add(conditions);
+          return model.predictNoise(x, t, c);
+        });
+  }
+
+  private static boolean uses(List<List<float[]>> calls, NDArray condition) {
+    float[] wanted = condition.toFloatArray();
+    return calls.stream().flatMap(List::stream).anyMatch(c -> Arrays.equals(c, wanted));
+  }
+
+  @Test
+  void preservationAddsMuTimesKeepOnTheRetainPromptsOwnTrajectory() {
+    Shape text = new Shape(1, 3, TinyCrossAttentionDenoiser.TEXT_DIM);
+    NDArray retain = new IterationRandom(12, 0).normal(manager, text);
+    List<List<float[]>> calls = new ArrayList<>();
+    List<Map<String, Double>> losses = new ArrayList<>();
+    TinyCrossAttentionDenoiser phi = new TinyCrossAttentionDenoiser(manager, 7);
+    TinyCrossAttentionDenoiser theta = new TinyCrossAttentionDenoiser(manager, 7);
+    // 2 DDIM steps and 8 iterations: some retain trajectories run a step (k = 1), so φ is asked
+    // for the retain prompt beside ∅ before any loss is computed.
+    try (ErasureTrainer trainer =
+        new ErasureTrainer(
+            recording(phi, calls),
+            theta,
+            new AllButOneObjective(1f, 1f),
+            TrainableParameterSet.CROSS_ATTENTION,
+            new XtSampler(XtSamplerTest.stableDiffusionDdim(), 2, 3f),
+            concepts.subList(1, 2),
+            new ErasureTrainer.LoopParameters(8, 42, 1e-2f, LATENT),
+            new Preservation(List.of("a retained prompt"), List.of(retain), 0.5f, 1))) {
+      trainer.train((i, l, t) -> losses.add(l));
+    }
+    for (Map<String, Double> l : losses) {
+      assertThat(l.get("keep")).isNotNegative();
+      assertThat(l.get("loss"))
+          .isCloseTo(l.get("guide") + l.get("uncond") + 0.5 * l.get("keep"), within(1e-5));
+    }
+    assertThat(losses.stream().mapToDouble(l -> l.get("keep")).max().orElseThrow())
+        .as("φ moves away from θ on the retain prompt as it erases, and L_keep sees it")
+        .isGreaterThan(0);
+    assertThat(uses(calls, retain)).isTrue();
+    // The retain prompt's x_t comes from its own trajectory: a sampling call pairs ∅ with it.
+    float[] empty = concepts.get(1).empty().toFloatArray();
+    float[] wanted = retain.toFloatArray();
+    assertThat(
+            calls.stream()
+                .anyMatch(
+                    c ->
+                        c.size() == 2
+                            && Arrays.equals(c.get(0), empty)
+                            && Arrays.equals(c.get(1), wanted)))
+        .isTrue();
+  }
+
+  @Test
+  void withMuZeroNoRetainPromptIsDrawnAndTheRunIsUnchanged() {
+    Shape text = new Shape(1, 3, TinyCrossAttentionDenoiser.TEXT_DIM);
+    NDArray retain = new IterationRandom(12, 0).normal(manager, text);
+    List<List<float[]>> calls = new ArrayList<>();
+    TinyCrossAttentionDenoiser off = new TinyCrossAttentionDenoiser(manager, 7);
+    TinyCrossAttentionDenoiser plain = new TinyCrossAttentionDenoiser(manager, 7);
+    TinyCrossAttentionDenoiser theta = new TinyCrossAttentionDenoiser(manager, 7);
+    for (var pair :
+        List.of(
+            Map.entry(off, new Preservation(List.of("r"), List.of(retain), 0f, 1)),
+            Map.entry(plain, Preservation.none()))) {
+      try (ErasureTrainer trainer =
+          new ErasureTrainer(
+              recording(pair.getKey(), calls),
+              theta,
+              new AllButOneObjective(1f, 1f),
+              TrainableParameterSet.CROSS_ATTENTION,
+              new XtSampler(XtSamplerTest.stableDiffusionDdim(), 2, 3f),
+              concepts,
+              new ErasureTrainer.LoopParameters(3, 42, 1e-2f, LATENT),
+              pair.getValue())) {
+        trainer.train((i, l, t) -> assertThat(l).doesNotContainKey("keep"));
+      }
+    }
+    assertThat(uses(calls, retain)).isFalse();
+    values(off).forEach((name, v) -> assertThat(v).as(name).isEqualTo(values(plain).get(name)));
+  }
+
   @Test
   void conceptsAreTakenInTurn() {
     List<String> seen = new ArrayList<>();
-    AllButOneObjective inner = new AllButOneObjective(1f, 1f, 0f);
+    AllButOneObjective inner = new AllButOneObjective(1f, 1f);
     ErasureObjective recording =
         new ErasureObjective() {
           @Override
@@ -201,7 +294,7 @@ class ErasureTrainerTest {
         trainer(
             uninterrupted,
             new TinyCrossAttentionDenoiser(manager, 7),
-            new AllButOneObjective(1f, 1f, 0f),
+            new AllButOneObjective(1f, 1f),
             TrainableParameterSet.ALL,
             iterations)) {
       trainer.train((i, l, t) -> {});
@@ -213,7 +306,7 @@ class ErasureTrainerTest {
         trainer(
             killed,
             new TinyCrossAttentionDenoiser(manager, 7),
-            new AllButOneObjective(1f, 1f, 0f),
+            new AllButOneObjective(1f, 1f),
             TrainableParameterSet.ALL,
             iterations)) {
       assertThatThrownBy(
@@ -240,7 +333,7 @@ class ErasureTrainerTest {
         trainer(
             resumed,
             new TinyCrossAttentionDenoiser(manager, 7),
-            new AllButOneObjective(1f, 1f, 0f),
+            new AllButOneObjective(1f, 1f),
             TrainableParameterSet.ALL,
             iterations)) {
       trainer.restore(TrainingCheckpointFile.read(stateFile, manager));
@@ -269,7 +362,7 @@ class ErasureTrainerTest {
         trainer(
             phi,
             new TinyCrossAttentionDenoiser(manager, 7),
-            new AllButOneObjective(1f, 1f, 0f),
+            new AllButOneObjective(1f, 1f),
             TrainableParameterSet.CROSS_ATTENTION,
             10)) {
       assertThatThrownBy(
