@@ -13,7 +13,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -30,9 +29,11 @@ import java.util.Set;
 
 /**
  * Reads a safetensors file, or a sharded checkpoint through its {@code *.safetensors.index.json},
- * tensor by tensor from memory-mapped chunks, so that files over 2 GiB (a full-precision SD UNet is
- * 3.4 GB) work and only the tensor being read is copied. DJL's own reader loads the whole file into
- * one array and stops at 2 GiB.
+ * tensor by tensor with positional reads of at most a chunk, so that files over 2 GiB (a
+ * full-precision SD UNet is 3.4 GB) work and only the tensor being read is copied. DJL's own reader
+ * loads the whole file into one array and stops at 2 GiB. Not memory-mapped: Java 17 cannot unmap,
+ * so mapped pages stayed in the process until a garbage collection that may never come (SD 1.5's
+ * UNet loaded to 7.3 GB resident instead of 3.4 GB).
  *
  * <p>{@link #open} checks the whole header against the file before anything is mapped: every
  * declared size is compared with the file's real size first, so a corrupt or hostile file fails
@@ -77,6 +78,7 @@ public final class SafetensorsReader implements Closeable {
   private final Map<String, Located> tensors;
   private final Map<String, String> metadata;
   private ByteBuffer staging;
+  private ByteBuffer reading;
 
   private SafetensorsReader(
       Path path, List<Shard> shards, Map<String, Located> tensors, Map<String, String> metadata) {
@@ -95,7 +97,7 @@ public final class SafetensorsReader implements Closeable {
   }
 
   /**
-   * As {@link #open(Path)}, mapping at most {@code chunkBytes} at a time (tests use small chunks).
+   * As {@link #open(Path)}, reading at most {@code chunkBytes} at a time (tests use small chunks).
    */
   static SafetensorsReader open(Path path, long chunkBytes) throws IOException {
     if (chunkBytes <= 0 || chunkBytes > Integer.MAX_VALUE) {
@@ -245,9 +247,14 @@ public final class SafetensorsReader implements Closeable {
               + to
               + "; tensors over 2 GiB are not supported");
     }
-    ByteBuffer source = located.shard.bytes(info);
     ByteBuffer stage = staging((int) outBytes);
-    HalfPrecision.convert(source, from, stage, to, count);
+    if (from == to && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+      located.shard.read(info, stage);
+    } else {
+      ByteBuffer source = reading(Math.toIntExact(info.byteLength()));
+      located.shard.read(info, source);
+      HalfPrecision.convert(source, from, stage, to, count);
+    }
     // The PyTorch engine wraps a direct buffer without copying it; the clone gives the tensor
     // memory of its own, so the staging buffer can be reused for the next tensor.
     try (NDArray wrapped = manager.create(stage, info.shape(), to.dataType())) {
@@ -258,6 +265,7 @@ public final class SafetensorsReader implements Closeable {
   @Override
   public void close() throws IOException {
     staging = null;
+    reading = null;
     IOException first = null;
     for (Shard shard : shards) {
       try {
@@ -286,6 +294,13 @@ public final class SafetensorsReader implements Closeable {
       staging = ByteBuffer.allocateDirect(Math.max(bytes, 1 << 20)).order(ByteOrder.nativeOrder());
     }
     return staging.duplicate().clear().limit(bytes).slice().order(ByteOrder.nativeOrder());
+  }
+
+  private ByteBuffer reading(int bytes) {
+    if (reading == null || reading.capacity() < bytes) {
+      reading = ByteBuffer.allocateDirect(Math.max(bytes, 1 << 20));
+    }
+    return reading.duplicate().clear().limit(bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   private static boolean isPlainFileName(String name) {
@@ -329,14 +344,13 @@ public final class SafetensorsReader implements Closeable {
     return root;
   }
 
-  /** One safetensors file: its parsed header and its lazily mapped data section. */
+  /** One safetensors file: its parsed header and the channel its data section is read from. */
   private static final class Shard implements Closeable {
     final Path file;
     final FileChannel channel;
     final long dataStart;
     final long dataBytes;
     final long chunkBytes;
-    final MappedByteBuffer[] chunks;
     final Map<String, TensorInfo> tensors;
     final Map<String, String> metadata;
 
@@ -353,7 +367,6 @@ public final class SafetensorsReader implements Closeable {
       this.dataStart = dataStart;
       this.dataBytes = dataBytes;
       this.chunkBytes = chunkBytes;
-      this.chunks = new MappedByteBuffer[(int) ((dataBytes + chunkBytes - 1) / chunkBytes)];
       this.tensors = tensors;
       this.metadata = metadata;
     }
@@ -604,49 +617,27 @@ public final class SafetensorsReader implements Closeable {
       }
     }
 
-    /** The tensor's bytes, little-endian: a view of the mapping, or a copy if it spans chunks. */
-    ByteBuffer bytes(TensorInfo t) throws IOException {
+    /**
+     * Reads the tensor's bytes (little-endian) into {@code dst} from its position on, in reads of
+     * at most {@code chunkBytes}; {@code dst}'s own position is left as it was.
+     */
+    void read(TensorInfo t, ByteBuffer dst) throws IOException {
       int length = Math.toIntExact(t.byteLength());
-      if (length == 0) {
-        return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer target = dst.duplicate();
+      target.limit(target.position() + length);
+      for (long done = 0; done < length; ) {
+        int n = (int) Math.min(chunkBytes, length - done);
+        ByteBuffer piece = target.duplicate();
+        piece
+            .position((int) (target.position() + done))
+            .limit((int) (target.position() + done + n));
+        readFully(channel, piece, dataStart + t.begin() + done);
+        done += n;
       }
-      int first = (int) (t.begin() / chunkBytes);
-      int last = (int) ((t.end() - 1) / chunkBytes);
-      if (first == last) {
-        int offset = (int) (t.begin() - first * chunkBytes);
-        return chunk(first)
-            .duplicate()
-            .position(offset)
-            .limit(offset + length)
-            .slice()
-            .order(ByteOrder.LITTLE_ENDIAN);
-      }
-      ByteBuffer copy = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-      for (int k = first; k <= last; k++) {
-        long chunkStart = k * chunkBytes;
-        int from = (int) (Math.max(t.begin(), chunkStart) - chunkStart);
-        int to = (int) (Math.min(t.end(), chunkStart + chunkBytes) - chunkStart);
-        copy.put(chunk(k).duplicate().position(from).limit(to));
-      }
-      return copy.flip();
-    }
-
-    private MappedByteBuffer chunk(int k) throws IOException {
-      if (chunks[k] == null) {
-        long start = k * chunkBytes;
-        chunks[k] =
-            channel.map(
-                FileChannel.MapMode.READ_ONLY,
-                dataStart + start,
-                Math.min(chunkBytes, dataBytes - start));
-      }
-      return chunks[k];
     }
 
     @Override
     public void close() throws IOException {
-      // The mappings are released by the garbage collector; Java 17 has no safe explicit unmap.
-      Arrays.fill(chunks, null);
       channel.close();
     }
 
