@@ -8,6 +8,7 @@
 #
 #   flock /tmp/ce-build.lock tools/bench/sd15-vs-torch.sh [--model DIR] [--threads 2]
 #       [--train-params crossAttention] [--steps 2] [--only train|generate] [--java-opts '...']
+#       [--java-only]   (the trainer alone, e.g. before/after a change; not a comparison)
 #
 # Full-size runs take 6-16 GB each: run it inside a memory cgroup (docs/benchmarks.md shows how).
 # Needs trainer/target/trainer.jar and a venv with tools/parity/requirements.txt ($PYTHON).
@@ -22,6 +23,7 @@ params=crossAttention
 steps=2
 only=
 java_opts=
+java_only=
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -31,7 +33,8 @@ while [[ $# -gt 0 ]]; do
     --steps) steps=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --java-opts) java_opts=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --java-only) java_only=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "sd15-vs-torch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -56,11 +59,11 @@ if [[ $only != generate ]]; then
     | tail -n 1 | sed 's/^{/{"config":"sd15","what":"unet-step",/' >>"$results" \
     || { tail -n 5 "$work/java-bench.err" >&2; }
   tail -n 1 "$results" >&2
-  echo "train/infer step: torch" >&2
+  [[ -n $java_only ]] || { echo "train/infer step: torch" >&2
   "$python" "$root/tools/parity/bench_torch.py" --model "$model" --inputs "$work/inputs.safetensors" \
     --threads "$threads" --warmup 0 --repeat 1 --train "$params" 2>/dev/null \
     | tail -n 1 | sed 's/^{/{"config": "sd15", "what": "unet-step",/' >>"$results"
-  tail -n 1 "$results" >&2
+  tail -n 1 "$results" >&2; }
 fi
 if [[ $only != train ]]; then
   echo "generate: java" >&2
@@ -72,11 +75,11 @@ if [[ $only != train ]]; then
   read -r kb secs <"$work/java-time"
   echo "{\"config\":\"sd15\",\"what\":\"generate\",\"runtime\":\"java-djl\",\"steps\":$steps,\"threads\":$threads,\"total_s\":$secs,\"peak_rss_mb\":$((kb / 1024))}" >>"$results"
   tail -n 1 "$results" >&2
-  echo "generate: torch" >&2
+  [[ -n $java_only ]] || { echo "generate: torch" >&2
   /usr/bin/time -f '%M %e' -o "$work/torch-time" "$python" "$root/tools/bench/generate_torch.py" \
     --model "$model" --steps "$steps" --threads "$threads" --output "$work/torch.png" \
     2>/dev/null | sed 's/^{/{"config": "sd15", "what": "generate",/' >>"$results"
-  tail -n 1 "$results" >&2
+  tail -n 1 "$results" >&2; }
 fi
 if [[ -n ${KEEP_RESULTS:-} ]]; then cp "$results" "$KEEP_RESULTS"; fi
 cat "$results"
