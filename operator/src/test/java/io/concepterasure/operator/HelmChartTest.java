@@ -128,6 +128,47 @@ class HelmChartTest {
     }
   }
 
+  @Test
+  void theSchemaRefusesUnknownAndMistypedValues() throws Exception {
+    for (String bad :
+        List.of(
+            "replicaCount=two",
+            "replicaCount=0",
+            "trainerImag=typo",
+            "image.pullPolicy=Sometimes",
+            "imagePullFailureTimeout=ten minutes",
+            "watchNamespaces={Team_A}")) {
+      String err = helmFailing("template", "x", CHART.toString(), "--set", bad);
+      assertThat(err).as(bad).contains("values don't meet the specifications of the schema");
+    }
+    // Good values pass, both forms of duration among them.
+    assertThat(
+            helm(
+                "template",
+                "x",
+                CHART.toString(),
+                "--set",
+                "watchNamespaces={team-a,team-b}",
+                "--set",
+                "imagePullFailureTimeout=PT90S",
+                "--set",
+                "crashLoopFailureTimeout=15m"))
+        .contains("team-a,team-b");
+  }
+
+  /** Runs helm expecting it to fail; returns what it wrote to stderr. */
+  private static String helmFailing(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(System.getProperty("helm.binary", "helm"));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+    process.getInputStream().readAllBytes();
+    String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as("helm %s should fail", String.join(" ", args)).isNotZero();
+    return err;
+  }
+
   private static String helm(String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(System.getProperty("helm.binary", "helm"));

@@ -54,9 +54,10 @@ class OperatorApplicationTest {
             .until(
                 () -> client.batch().v1().jobs().inNamespace("app").withName("wired-erasure").get(),
                 j -> j != null);
-    // application.properties in src/test/resources sets this image: config reaches the dependent.
+    // application.properties in src/test/resources sets these images: config reaches the
+    // dependent (the sample asks for a GPU: the CUDA flavour).
     assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
-        .isEqualTo("registry.example/concepterasure/trainer:from-config");
+        .isEqualTo("registry.example/concepterasure/trainer:from-config-cuda");
     await()
         .atMost(Duration.ofSeconds(30))
         .until(

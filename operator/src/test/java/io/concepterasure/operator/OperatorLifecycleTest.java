@@ -86,7 +86,8 @@ class OperatorLifecycleTest {
     assertThat(pod.getRestartPolicy()).isEqualTo("Never");
     assertThat(pod.getServiceAccountName()).isEqualTo("nudity-trainer");
     var trainer = pod.getContainers().get(0);
-    assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerImage());
+    // A GPU Job (the sample asks for one): the CUDA flavour.
+    assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerGpuImage());
     assertThat(trainer.getResources().getLimits())
         .containsEntry("nvidia.com/gpu", new Quantity("1"));
     assertThat(trainer.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();

@@ -12,9 +12,16 @@ import java.time.Duration;
 @ConfigMapping(prefix = "concepterasure")
 public interface OperatorSettings {
 
-  /** Trainer image used when a resource names none. */
-  @WithDefault("ghcr.io/concepterasure/trainer:0.1.0")
+  /** Trainer image used when a resource names none and asks for no GPU (the CPU flavour). */
+  @WithDefault("ghcr.io/concepterasure/trainer:0.1.0-SNAPSHOT-cpu")
   String trainerImage();
+
+  /**
+   * Trainer image used when a resource names none and asks for GPUs (resources.gpus > 0): the CUDA
+   * flavour (tools/images/trainer-cuda.sh builds it). The CPU image refuses a GPU Job.
+   */
+  @WithDefault("ghcr.io/concepterasure/trainer:0.1.0-SNAPSHOT-cuda")
+  String trainerGpuImage();
 
   /** How long a pod may sit in ErrImagePull/ImagePullBackOff before the resource fails. */
   @WithDefault("10m")

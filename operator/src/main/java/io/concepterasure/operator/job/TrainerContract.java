@@ -34,6 +34,13 @@ public final class TrainerContract {
    */
   public static final String ENV_DJL_CACHE_DIR = "DJL_CACHE_DIR";
 
+  /**
+   * The GPUs the Job requested (set only when resources.gpus > 0): the trainer then fails with exit
+   * 2 and a one-line reason when it sees no GPU (the CPU image, or no driver), instead of training
+   * on the CPU.
+   */
+  public static final String ENV_GPUS = "CE_GPUS";
+
   public static final int EXIT_SUCCESS = 0;
 
   /**

@@ -150,9 +150,9 @@ public final class TrainingJobFactory {
     Container trainer =
         new ContainerBuilder()
             .withName(ErasureLabels.TRAINER_CONTAINER)
-            .withImage(Optional.ofNullable(spec.getImage()).orElse(settings.trainerImage()))
+            .withImage(image(erasure))
             .withImagePullPolicy("IfNotPresent")
-            .withEnv(env(erasure))
+            .withEnv(env(erasure, gpus(resources)))
             .withResources(resources(resources))
             .withVolumeMounts(mounts)
             .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
@@ -194,7 +194,7 @@ public final class TrainingJobFactory {
         .build();
   }
 
-  private static List<EnvVar> env(ConceptErasure erasure) {
+  private static List<EnvVar> env(ConceptErasure erasure, int gpus) {
     ConceptErasureSpec spec = erasure.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar(ENV_RESOURCE_NAME, erasure.getMetadata().getName(), null));
@@ -212,6 +212,10 @@ public final class TrainingJobFactory {
     env.add(new EnvVar("HOME", SCRATCH_DIR, null));
     env.add(new EnvVar(ENV_DJL_CACHE_DIR, SCRATCH_DIR + "/.djl.ai", null));
     env.add(new EnvVar(ENV_PVC_ROOT, PVC_ROOT, null));
+    if (gpus > 0) {
+      // The trainer refuses to fall back to the CPU when the Job asked for GPUs and sees none.
+      env.add(new EnvVar(ENV_GPUS, Integer.toString(gpus), null));
+    }
     if (spec.getModel().getCredentialsSecretRef() != null) {
       env.add(new EnvVar(ENV_MODEL_CREDENTIALS_DIR, MODEL_CREDENTIALS_DIR, null));
     }
@@ -226,7 +230,7 @@ public final class TrainingJobFactory {
         Optional.ofNullable(resources.getCpu()).orElse(new Quantity(settings.defaultCpu()));
     Quantity memory =
         Optional.ofNullable(resources.getMemory()).orElse(new Quantity(settings.defaultMemory()));
-    int gpus = Optional.ofNullable(resources.getGpus()).orElse(1);
+    int gpus = gpus(resources);
     String gpuName = Optional.ofNullable(resources.getGpuResourceName()).orElse("nvidia.com/gpu");
     ResourceRequirementsBuilder builder =
         new ResourceRequirementsBuilder()
@@ -304,10 +308,23 @@ public final class TrainingJobFactory {
     return Optional.of(slash < 0 ? rest : rest.substring(0, slash));
   }
 
+  /** GPUs the Job requests: resources.gpus, 1 when unset. */
+  private static int gpus(TrainingResources resources) {
+    return Optional.ofNullable(resources).map(TrainingResources::getGpus).orElse(1);
+  }
+
+  /** spec.image, else the CUDA flavour for a GPU Job and the CPU flavour otherwise. */
+  public String image(ConceptErasure erasure) {
+    ConceptErasureSpec spec = erasure.getSpec();
+    if (spec.getImage() != null) {
+      return spec.getImage();
+    }
+    return gpus(spec.getResources()) > 0 ? settings.trainerGpuImage() : settings.trainerImage();
+  }
+
   /** Identifies what the Job was built from: the request and the image it runs. */
   public String specHash(ConceptErasure erasure) {
-    String image =
-        Optional.ofNullable(erasure.getSpec().getImage()).orElse(settings.trainerImage());
+    String image = image(erasure);
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(TrainerContract.requestYaml(erasure.getSpec()).getBytes(StandardCharsets.UTF_8));

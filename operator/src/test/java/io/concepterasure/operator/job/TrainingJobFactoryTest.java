@@ -112,7 +112,26 @@ class TrainingJobFactoryTest {
             env -> Set.of("HOME", "DJL_CACHE_DIR", "CE_SCRATCH_DIR").contains(env.getName()))
         .hasSize(3)
         .allSatisfy(env -> assertThat(env.getValue()).startsWith("/scratch"));
+    // A GPU Job: the CUDA flavour, and the trainer told how many GPUs it must see.
+    assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerGpuImage());
+    assertThat(trainer.getEnv())
+        .filteredOn(env -> env.getName().equals(TrainerContract.ENV_GPUS))
+        .singleElement()
+        .satisfies(env -> assertThat(env.getValue()).isEqualTo("1"));
+  }
+
+  @Test
+  void aCpuJobRunsTheCpuFlavourAndIsToldOfNoGpu() {
+    ConceptErasure e = erasure();
+    TrainingResources r = new TrainingResources();
+    r.setGpus(0);
+    e.getSpec().setResources(r);
+    Container trainer = factory.build(e).getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(trainer.getImage()).isEqualTo(TestSettings.defaults().trainerImage());
+    assertThat(trainer.getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
+    assertThat(trainer.getEnv()).noneMatch(env -> env.getName().equals(TrainerContract.ENV_GPUS));
+    // The image is part of what the Job was built from.
+    assertThat(factory.specHash(e)).isNotEqualTo(factory.specHash(erasure()));
   }
 
   @Test

@@ -42,4 +42,9 @@ public record TestSettings(
         defaultCpu,
         defaultMemory);
   }
+
+  @Override
+  public String trainerGpuImage() {
+    return "registry.example/concepterasure/trainer:test-cuda";
+  }
 }

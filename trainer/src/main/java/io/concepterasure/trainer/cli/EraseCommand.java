@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.cli;
 
+import io.concepterasure.trainer.device.DeviceChoice;
 import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
 import io.concepterasure.trainer.erasure.ErasureOutput;
 import io.concepterasure.trainer.erasure.ErasureRequest;
@@ -120,6 +121,13 @@ public final class EraseCommand implements Callable<Integer> {
   List<Long> evalSeeds;
 
   @Option(
+      names = "--device",
+      defaultValue = "${env:CE_DEVICE:-auto}",
+      description =
+          "auto (a GPU if one is visible or the Job asked for one, else the CPU), cpu, cuda or cuda:N (default: $CE_DEVICE or auto). A Job that asked for GPUs ($CE_GPUS) and sees none fails with exit 2.")
+  String device;
+
+  @Option(
       names = "--checkpoint-every",
       defaultValue = "50",
       description =
@@ -150,6 +158,9 @@ public final class EraseCommand implements Callable<Integer> {
     PrintWriter info = spec.commandLine().getOut();
     Optional<TerminationMessage> termination = TerminationMessage.fromEnvironment(environment);
     try {
+      // First: a GPU Job that sees no GPU fails before anything is read or downloaded.
+      DeviceChoice chosen = DeviceChoice.choose(device, environment);
+      info.println("device: " + chosen.name());
       ErasureRequest request = request();
       boolean terminal = System.console() != null;
       Optional<ProgressReporter> status =
@@ -171,6 +182,7 @@ public final class EraseCommand implements Callable<Integer> {
                     Optional.ofNullable(classifier).map(ShapeJudge::new))
                 .stagedAt(storage.modelFolder(), storage.outputFolder())
                 .replicatingStateTo(storage.stateReplica())
+                .onDevice(chosen)
                 .run();
         storage.publish();
         status.ifPresent(ProgressReporter::finish);
@@ -187,6 +199,9 @@ public final class EraseCommand implements Callable<Integer> {
         }
       }
       return 0;
+    } catch (DeviceChoice.UnavailableException e) {
+      // A GPU Job on the CPU image or on a node without a driver: retrying on it cannot help.
+      return failed(termination, log, INVALID_INPUT, "invalid input (device)", e);
     } catch (InvalidRequestException | InvalidModelFolderException | SafetensorsException e) {
       // A malformed or mismatched weights file is as broken on the next try.
       return failed(termination, log, INVALID_INPUT, "invalid input", e);

@@ -1,9 +1,9 @@
 package io.concepterasure.trainer.cli;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.concepterasure.trainer.device.DeviceChoice;
 import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
 import io.concepterasure.trainer.io.SafetensorsException;
 import io.concepterasure.trainer.pipeline.ImageGrid;
@@ -72,6 +72,12 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--width", description = "image width in pixels (default: the model's)")
   Integer width;
 
+  @Option(
+      names = "--device",
+      defaultValue = "${env:CE_DEVICE:-auto}",
+      description = "auto, cpu, cuda or cuda:N (default: $CE_DEVICE or auto)")
+  String device;
+
   @Option(names = "--output", required = true, description = "PNG file to write")
   Path out;
 
@@ -91,7 +97,13 @@ public final class GenerateCommand implements Callable<Integer> {
           "--height and --width must be positive multiples of 8, got " + height + ", " + width);
     }
     long[] seedArray = seeds.stream().mapToLong(Long::longValue).toArray();
-    try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
+    DeviceChoice chosen;
+    try {
+      chosen = DeviceChoice.choose(device, System.getenv());
+    } catch (DeviceChoice.UnavailableException e) {
+      return invalid(err, e.getMessage());
+    }
+    try (NDManager manager = NDManager.newBaseManager(chosen.device());
         StableDiffusionPipeline pipeline =
             StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
       int h = height != null ? height : pipeline.defaultImageSize();

@@ -1,6 +1,9 @@
 package io.concepterasure.trainer.cli;
 
 import io.concepterasure.trainer.nn.FusedOps;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,11 +50,25 @@ public final class TrainerCommand implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
   }
 
+  /** The version and revision the build stamped into {@code build.properties}. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
-    public String[] getVersion() {
-      String v = TrainerCommand.class.getPackage().getImplementationVersion();
-      return new String[] {"trainer " + (v != null ? v : "(development build)")};
+    public String[] getVersion() throws IOException {
+      Properties build = new Properties();
+      try (InputStream in =
+          TrainerCommand.class.getResourceAsStream("/io/concepterasure/trainer/build.properties")) {
+        if (in != null) {
+          build.load(in);
+        }
+      }
+      String version = build.getProperty("version", "(development build)");
+      String revision = build.getProperty("revision", "");
+      // An unfiltered file (an IDE's build) or a build outside git has no revision.
+      return new String[] {
+        "trainer "
+            + version
+            + (revision.isEmpty() || revision.startsWith("${") ? "" : " (" + revision + ")")
+      };
     }
   }
 }

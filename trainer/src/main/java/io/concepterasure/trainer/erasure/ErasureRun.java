@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.concepterasure.trainer.device.DeviceChoice;
 import io.concepterasure.trainer.diffusion.DiffusersModelLayout;
 import io.concepterasure.trainer.diffusion.scheduler.DdimScheduler;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
@@ -52,6 +53,7 @@ public final class ErasureRun {
   private Path stagedModel;
   private Path stagedOutput;
   private TrainingStateReplica stateReplica = TrainingStateReplica.NONE;
+  private DeviceChoice device;
 
   /**
    * Makes the progress display for a run that starts at {@code first} of {@code total} iterations.
@@ -104,6 +106,12 @@ public final class ErasureRun {
   /** Copies the training state there as it is saved (RequestStorage: an s3:// output). */
   public ErasureRun replicatingStateTo(TrainingStateReplica replica) {
     this.stateReplica = replica;
+    return this;
+  }
+
+  /** Computes on this device (erasure.json records it); unset: the engine's default device. */
+  public ErasureRun onDevice(DeviceChoice device) {
+    this.device = device;
     return this;
   }
 
@@ -162,7 +170,9 @@ public final class ErasureRun {
               + " has no alternative concept; concepts[].alternative is ignored");
     }
 
-    try (NDManager manager = NDManager.newBaseManager(Engine.getInstance().defaultDevice());
+    try (NDManager manager =
+            NDManager.newBaseManager(
+                device != null ? device.device() : Engine.getInstance().defaultDevice());
         StableDiffusionPipeline original =
             StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
       checkJudgeFits(original.defaultImageSize());
@@ -225,6 +235,7 @@ public final class ErasureRun {
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("request", JSON.readTree(request.toJson()));
       record.put("version", version);
+      record.put("device", device != null ? device.name() : manager.getDevice().toString());
       record.put("startTime", start.toString());
       record.put("resumedFromIteration", firstIteration);
       record.put("finalLosses", losses);

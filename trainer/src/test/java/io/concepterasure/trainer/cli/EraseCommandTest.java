@@ -188,6 +188,35 @@ class EraseCommandTest {
   }
 
   @Test
+  void aGpuJobOnTheCpuBuildFailsAtOnceNamingTheCause() throws Exception {
+    // The operator sets CE_GPUS when the Job requests nvidia.com/gpu; these tests run on DJL's
+    // CPU libtorch, as the CPU image does.
+    CommandLine cli = new CommandLine(new TrainerCommand());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    EraseCommand erase = cli.getSubcommands().get("erase").getCommand();
+    erase.environment = Map.of("CE_GPUS", "1");
+    Path output = tmp.resolve("o");
+    assertThat(cli.execute(args(output, 4).toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString().strip())
+        .startsWith("invalid input (device): the Job requested 1 GPU(s)")
+        .contains("this is the CPU image")
+        .doesNotContain("\n");
+    assertThat(output).doesNotExist();
+
+    // Without a GPU request the same run computes on the CPU, and erasure.json says so.
+    erase.environment = Map.of();
+    assertThat(cli.execute(args(output, 2).toArray(String[]::new))).isZero();
+    assertThat(out.toString()).contains("device: cpu");
+    assertThat(
+            new ObjectMapper()
+                .readTree(output.resolve("erasure.json").toFile())
+                .path("device")
+                .asText())
+        .isEqualTo("cpu");
+  }
+
+  @Test
   void invalidInputExitsWithTwoAndNamesTheProblem() throws Exception {
     Path output = tmp.resolve("o");
     assertThat(run(args(output, 4, "--method", "magic").toArray(String[]::new))).isEqualTo(2);
