@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.diffusion.DiffusersModelLayout;
@@ -268,8 +269,31 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     return Tensors.mul(mean, vae.scalingFactor());
   }
 
-  /** Latents (scaled) to images in [0, 1], {@code [n, 3, h * 8, w * 8]}. */
+  /**
+   * Latents (scaled) to images in [0, 1], {@code [n, 3, h * 8, w * 8]}. One image at a time, each
+   * in its own scope: the decoder's full-resolution intermediates (128 channels at 512x512 is 134
+   * MB per tensor and image) would otherwise all stay alive for the whole batch until the caller's
+   * scope ends; a full-size SD 1.5 erase was OOM-killed at 16 GiB in its evaluation's decode.
+   */
   public NDArray decode(NDArray latents) {
+    long n = latents.getShape().get(0);
+    NDList images = new NDList();
+    for (long i = 0; i < n; i++) {
+      try (NDScope scope = new NDScope()) {
+        NDArray image = decodeBatch(latents.get(new NDIndex("{}:{}", i, i + 1)));
+        NDScope.unregister(image);
+        images.add(image);
+      }
+    }
+    if (n == 1) {
+      return images.head();
+    }
+    NDArray out = NDArrays.concat(images, 0);
+    images.close();
+    return out;
+  }
+
+  private NDArray decodeBatch(NDArray latents) {
     NDArray unscaled = Tensors.div(latents, vae.scalingFactor());
     if (vae.config().shiftFactor() != null) {
       unscaled = Tensors.add(unscaled, vae.config().shiftFactor().floatValue());
