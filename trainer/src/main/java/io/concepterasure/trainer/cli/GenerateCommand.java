@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.concepterasure.trainer.device.DeviceChoice;
 import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
+import io.concepterasure.trainer.evaluation.ImageJudge;
 import io.concepterasure.trainer.io.SafetensorsException;
 import io.concepterasure.trainer.pipeline.ImageGrid;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
+import io.concepterasure.trainer.toy.ShapeJudge;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -81,6 +83,12 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "PNG file to write")
   Path out;
 
+  @Option(
+      names = "--classifier",
+      description =
+          "the toy world's shape classifier (classifier.safetensors): also print what it sees in each image, one line per image: label, prompt, seed")
+  Path classifier;
+
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
@@ -96,6 +104,10 @@ public final class GenerateCommand implements Callable<Integer> {
           err,
           "--height and --width must be positive multiples of 8, got " + height + ", " + width);
     }
+    if (classifier != null && !Files.isRegularFile(classifier)) {
+      return invalid(err, "--classifier: no such file: " + classifier);
+    }
+    ImageJudge judge = classifier == null ? null : new ShapeJudge(classifier);
     long[] seedArray = seeds.stream().mapToLong(Long::longValue).toArray();
     DeviceChoice chosen;
     try {
@@ -108,12 +120,25 @@ public final class GenerateCommand implements Callable<Integer> {
             StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
       int h = height != null ? height : pipeline.defaultImageSize();
       int w = width != null ? width : pipeline.defaultImageSize();
+      if (judge != null && (h != judge.imageSize() || w != judge.imageSize())) {
+        // Refused before any image is made.
+        throw new IllegalArgumentException(
+            "--classifier judges "
+                + judge.imageSize()
+                + "-pixel images, these would be "
+                + w
+                + "x"
+                + h);
+      }
       NDArray images = pipeline.generate(manager, prompts, seedArray, h, w, steps, guidance);
       List<BufferedImage> pictures = ImageGrid.toImages(images);
       ImageGrid.writePng(ImageGrid.grid(pictures, seedArray.length), out);
       spec.commandLine()
           .getOut()
           .printf("wrote %d image(s), %dx%d each, to %s%n", pictures.size(), w, h, out);
+      if (judge != null) {
+        printJudgement(judge, images, seedArray);
+      }
       return 0;
     } catch (InvalidModelFolderException | SafetensorsException | IllegalArgumentException e) {
       // A broken model folder or a config/prompt the model cannot take: the same on every try.
@@ -127,5 +152,17 @@ public final class GenerateCommand implements Callable<Integer> {
   private static int invalid(PrintWriter err, String message) {
     err.println(message);
     return EraseCommand.INVALID_INPUT;
+  }
+
+  /** Images come prompt-major (one row per prompt, one column per seed), as the grid shows them. */
+  private void printJudgement(ImageJudge judge, NDArray images, long[] seedArray) {
+    List<String> labels = judge.labels(images);
+    for (int i = 0; i < labels.size(); i++) {
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "%s\t%s\t%d%n",
+              labels.get(i), prompts.get(i / seedArray.length), seedArray[i % seedArray.length]);
+    }
   }
 }

@@ -93,6 +93,44 @@ class GenerateCommandTest {
   }
 
   @Test
+  void theToyClassifierSaysWhatEachImageShows() throws Exception {
+    Path root = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        run(
+            out,
+            err,
+            "generate",
+            "--model",
+            root.resolve("examples/models/toy-shapes").toString(),
+            "--prompt",
+            "a red circle",
+            "--prompt",
+            "a blue square",
+            "--seed",
+            "0",
+            "--seed",
+            "1",
+            "--steps",
+            "20",
+            "--guidance",
+            "3",
+            "--classifier",
+            root.resolve("examples/models/shape-classifier/classifier.safetensors").toString(),
+            "--output",
+            tmp.resolve("toy.png").toString());
+    assertThat(code).as(err.toString()).isZero();
+    // One line per image, prompt by prompt: what the pretrained toy model draws for its captions.
+    assertThat(out.toString().lines().filter(l -> l.contains("\t")).toList())
+        .containsExactly(
+            "red circle\ta red circle\t0",
+            "red circle\ta red circle\t1",
+            "blue square\ta blue square\t0",
+            "blue square\ta blue square\t1");
+  }
+
+  @Test
   void missingModelFolderIsAClearError() {
     StringWriter err = new StringWriter();
     int code =
