@@ -105,6 +105,33 @@ class K3sEndToEndTest {
                     .getSecurityContext()
                     .getReadOnlyRootFilesystem())
             .isTrue();
+        // The trainer's container must really start: an image that cannot be pulled fails here
+        // (it used to pass on ImagePullBackOff, which proves nothing about the image).
+        Pod started =
+            await()
+                .atMost(Duration.ofMinutes(5))
+                .until(
+                    () ->
+                        client
+                            .pods()
+                            .inNamespace("e2e")
+                            .withName(pods.get(0).getMetadata().getName())
+                            .get(),
+                    p -> {
+                      var statuses = p.getStatus().getContainerStatuses();
+                      if (statuses == null || statuses.isEmpty()) {
+                        return false;
+                      }
+                      var state = statuses.get(0).getState();
+                      if (state.getWaiting() != null
+                          && List.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName")
+                              .contains(state.getWaiting().getReason())) {
+                        throw new AssertionError(
+                            "the trainer image was not pulled: " + state.getWaiting());
+                      }
+                      return state.getRunning() != null || state.getTerminated() != null;
+                    });
+        assertThat(started.getStatus().getContainerStatuses().get(0).getImageID()).isNotBlank();
         ConceptErasure followed =
             await()
                 .atMost(Duration.ofMinutes(3))
@@ -115,11 +142,7 @@ class K3sEndToEndTest {
                             .inNamespace("e2e")
                             .withName("erase-nudity")
                             .get(),
-                    e ->
-                        e.getStatus() != null
-                            && (e.getStatus().getPhase() != Phase.PENDING
-                                || e.getStatus().getConditions().stream()
-                                    .anyMatch(c -> "True".equals(c.getStatus()))));
+                    e -> e.getStatus() != null && e.getStatus().getPhase() != Phase.PENDING);
         assertThat(followed.getStatus().getJobName()).isEqualTo("erase-nudity-erasure");
       }
     }
