@@ -229,7 +229,7 @@ class ConceptErasureEndToEndIT {
         .contains("resuming from the state saved after iteration");
     // No training state is left under the output once the model is complete.
     assertThat(s3.list(OUTPUTS, ns + "/evicted").keySet())
-        .allMatch(k -> !k.contains("training-state"));
+        .allMatch(k -> !k.contains(".erasure-state/"));
 
     create(
         ns, erasure("uninterrupted", model, "s3://" + OUTPUTS + "/" + ns + "/uninterrupted", 60));
