@@ -640,7 +640,8 @@ class ConceptErasureEndToEndIT {
     return out.lines()
         .filter(l -> l.contains("\t"))
         .map(l -> l.substring(0, l.indexOf('\t')))
-        .map(label -> label.contains(" ") ? label.substring(label.indexOf(' ') + 1) : label)
+        // "a red circle" → "circle"; "none" stays.
+        .map(label -> label.substring(label.lastIndexOf(' ') + 1))
         .collect(Collectors.groupingBy(s -> s, TreeMap::new, Collectors.counting()));
   }
 

@@ -124,10 +124,10 @@ class GenerateCommandTest {
     // One line per image, prompt by prompt: what the pretrained toy model draws for its captions.
     assertThat(out.toString().lines().filter(l -> l.contains("\t")).toList())
         .containsExactly(
-            "red circle\ta red circle\t0",
-            "red circle\ta red circle\t1",
-            "blue square\ta blue square\t0",
-            "blue square\ta blue square\t1");
+            "a red circle\ta red circle\t0",
+            "a red circle\ta red circle\t1",
+            "a blue square\ta blue square\t0",
+            "a blue square\ta blue square\t1");
   }
 
   @Test
