@@ -22,6 +22,11 @@ import java.util.function.Consumer;
  * Plays the parts kube-api-test does not run: the Job controller (makes the pod, writes Job
  * status), the scheduler and the kubelet (write pod status). Writes go through the status
  * subresources of the real API server, which validates them.
+ *
+ * <p>Kept only for the fast lifecycle tests whose conditions a real node cannot produce on demand
+ * (an OOMKilled container, an image pull that fails, a crash loop, an unschedulable pod, a Job
+ * that vanished while the operator was down). What a node can do is tested on a real one:
+ * {@code e2e/ConceptErasureEndToEndIT}.
  */
 public final class ClusterSimulator {
   private final KubernetesClient client;
