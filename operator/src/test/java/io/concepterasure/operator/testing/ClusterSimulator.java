@@ -24,9 +24,9 @@ import java.util.function.Consumer;
  * subresources of the real API server, which validates them.
  *
  * <p>Kept only for the fast lifecycle tests whose conditions a real node cannot produce on demand
- * (an OOMKilled container, an image pull that fails, a crash loop, an unschedulable pod, a Job
- * that vanished while the operator was down). What a node can do is tested on a real one:
- * {@code e2e/ConceptErasureEndToEndIT}.
+ * (an OOMKilled container, an image pull that fails, a crash loop, an unschedulable pod, a Job that
+ * vanished while the operator was down). What a node can do is tested on a real one: {@code
+ * e2e/ConceptErasureEndToEndIT}.
  */
 public final class ClusterSimulator {
   private final KubernetesClient client;
