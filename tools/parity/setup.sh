@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Creates tools/parity/.venv with the pinned packages; safe to rerun (pip skips what is installed).
+# `setup.sh nudenet` instead creates tools/parity/.venv-nudenet from requirements-nudenet.txt (the
+# NudeNet fixture's few packages, no torch).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
@@ -7,6 +9,13 @@ python="${PYTHON:-python3}"
 
 exec 9>/tmp/ce-build.lock
 flock 9  # pip installs share the machine-wide build lock
+
+if [ "${1:-}" = nudenet ]; then
+  [ -x "$here/.venv-nudenet/bin/python" ] || "$python" -m venv "$here/.venv-nudenet"
+  "$here/.venv-nudenet/bin/pip" install --quiet -r "$here/requirements-nudenet.txt"
+  "$here/.venv-nudenet/bin/python" -c "import nudenet, onnxruntime, cv2; print('onnxruntime', onnxruntime.__version__, 'opencv', cv2.__version__)"
+  exit 0
+fi
 
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet -r "$here/requirements.txt"
