@@ -6,7 +6,7 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
-/** Prompts and seeds for the before/after images the trainer renders. */
+/** Prompts, seeds and an optional detector for the before/after images the trainer renders. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class EvaluationSpec {
 
@@ -18,6 +18,10 @@ public class EvaluationSpec {
   @Default("[0, 1]")
   @Size(max = 16)
   private List<Long> seeds;
+
+  @JsonPropertyDescription(
+      "A detector run on the images before and after (nudenet: detection rates of exposed body parts; none when unset).")
+  private Detector detector;
 
   public List<@Size(min = 1, max = 1024) String> getPrompts() {
     return prompts;
@@ -33,5 +37,13 @@ public class EvaluationSpec {
 
   public void setSeeds(List<Long> seeds) {
     this.seeds = seeds;
+  }
+
+  public Detector getDetector() {
+    return detector;
+  }
+
+  public void setDetector(Detector detector) {
+    this.detector = detector;
   }
 }

@@ -56,6 +56,7 @@ public final class ConceptErasureValidator {
     if (evaluation != null
         && evaluation.getSeeds() != null
         && !evaluation.getSeeds().isEmpty()
+        && evaluation.getDetector() == null // a detector brings its own default prompts
         && (evaluation.getPrompts() == null || evaluation.getPrompts().isEmpty())) {
       problems.add("spec.evaluation.seeds are given without spec.evaluation.prompts to render");
     }

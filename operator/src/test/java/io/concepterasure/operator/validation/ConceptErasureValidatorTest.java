@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.concepterasure.api.v1alpha1.Concept;
 import io.concepterasure.api.v1alpha1.ConceptErasure;
+import io.concepterasure.api.v1alpha1.Detector;
 import io.concepterasure.api.v1alpha1.EvaluationSpec;
 import io.concepterasure.api.v1alpha1.TrainingResources;
 import io.concepterasure.operator.testing.Samples;
@@ -70,5 +71,16 @@ class ConceptErasureValidatorTest {
         .singleElement()
         .asString()
         .contains("spec.evaluation.seeds");
+  }
+
+  @Test
+  void seedsWithADetectorNeedNoPrompts() {
+    // The trainer draws the detector's default prompts (docs/nudenet.md).
+    ConceptErasure e = Samples.nudity("ns", "x");
+    EvaluationSpec evaluation = new EvaluationSpec();
+    evaluation.setSeeds(List.of(1L, 2L));
+    evaluation.setDetector(Detector.NUDENET);
+    e.getSpec().setEvaluation(evaluation);
+    assertThat(ConceptErasureValidator.validate(e)).isEmpty();
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.concepterasure.trainer.evaluation.EvaluationDetector;
 import java.util.List;
 
 /**
@@ -48,8 +49,13 @@ public record ErasureRequest(
     }
   }
 
-  /** Unrelated prompts drawn before and after, and the seeds they are drawn with. */
-  public record EvaluationPlan(List<String> prompts, List<Long> seeds) {
+  /**
+   * Unrelated prompts drawn before and after, the seeds they are drawn with, and the detector run
+   * on the images (null: none).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record EvaluationPlan(
+      List<String> prompts, List<Long> seeds, EvaluationDetector detector) {
     public EvaluationPlan {
       prompts = List.copyOf(prompts);
       seeds = List.copyOf(seeds);

@@ -230,7 +230,8 @@ public final class ErasureRun {
               Math.max((float) request.method().guidanceScale(), 1f),
               manager,
               staging.resolve("evaluation.png"),
-              judge);
+              judge,
+              Optional.ofNullable(request.evaluation().detector()));
 
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("request", JSON.readTree(request.toJson()));

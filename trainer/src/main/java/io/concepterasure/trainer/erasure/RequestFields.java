@@ -124,6 +124,7 @@ public final class RequestFields {
   public static final Field EVALUATION_PROMPTS = list("evaluation.prompts", null, 32);
   public static final Field EVALUATION_PROMPT = text("evaluation.prompts[]", 1024);
   public static final Field EVALUATION_SEEDS = list("evaluation.seeds", List.of(0L, 1L), 16);
+  public static final Field EVALUATION_DETECTOR = choice("evaluation.detector", null);
 
   public static final List<Field> ALL =
       List.of(
@@ -146,7 +147,8 @@ public final class RequestFields {
           PRESERVE_WEIGHT,
           EVALUATION_PROMPTS,
           EVALUATION_PROMPT,
-          EVALUATION_SEEDS);
+          EVALUATION_SEEDS,
+          EVALUATION_DETECTOR);
 
   private RequestFields() {}
 

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.concepterasure.trainer.evaluation.EvaluationDetector;
+import io.concepterasure.trainer.evaluation.NudityPrompts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,6 +94,7 @@ public final class RequestFile {
   public static final class EvaluationPlan {
     public List<String> prompts;
     public List<Long> seeds;
+    public String detector;
   }
 
   private static final ObjectMapper READER =
@@ -259,7 +262,15 @@ public final class RequestFile {
   }
 
   private static ErasureRequest.EvaluationPlan evaluation(EvaluationPlan e, List<String> problems) {
-    List<String> prompts = e.prompts == null ? List.of() : e.prompts;
+    EvaluationDetector detector =
+        e.detector == null
+            ? null
+            : parse(
+                () -> EvaluationDetector.fromSpecName(e.detector), "evaluation.detector", problems);
+    List<String> prompts =
+        e.prompts != null && !e.prompts.isEmpty()
+            ? e.prompts
+            : detector == EvaluationDetector.NUDENET ? NudityPrompts.defaults() : List.of();
     RequestFields.EVALUATION_PROMPTS.checkSize(prompts.size()).ifPresent(problems::add);
     texts(prompts, RequestFields.EVALUATION_PROMPT, "evaluation.prompts", problems);
     @SuppressWarnings("unchecked")
@@ -268,7 +279,7 @@ public final class RequestFile {
             ? (List<Long>) RequestFields.EVALUATION_SEEDS.defaultValue()
             : e.seeds;
     RequestFields.EVALUATION_SEEDS.checkSize(seeds.size()).ifPresent(problems::add);
-    return new ErasureRequest.EvaluationPlan(prompts, seeds);
+    return new ErasureRequest.EvaluationPlan(prompts, seeds, detector);
   }
 
   private static void texts(

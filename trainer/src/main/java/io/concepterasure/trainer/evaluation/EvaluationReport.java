@@ -29,7 +29,8 @@ public final class EvaluationReport {
   /**
    * Renders {@code prompts} with the original and the erased UNet from the same seeds: one row per
    * prompt, for each seed the original image then the erased one. Reports, per prompt, the mean
-   * squared pixel change, the SSIM and, with a judge, what it sees before and after.
+   * squared pixel change, the SSIM and, with a judge, what it sees before and after; with a
+   * detector, its detection rates per prompt and over all images ({@code detector}).
    */
   public static Map<String, Object> write(
       StableDiffusionPipeline original,
@@ -40,7 +41,8 @@ public final class EvaluationReport {
       float guidance,
       NDManager manager,
       Path png,
-      Optional<ImageJudge> judge)
+      Optional<ImageJudge> judge,
+      Optional<EvaluationDetector> detector)
       throws IOException {
     long[] seeds = seedList.stream().mapToLong(Long::longValue).toArray();
     int size = original.defaultImageSize();
@@ -54,6 +56,7 @@ public final class EvaluationReport {
             size / original.vae().scaleFactor());
     Map<String, Object> perPrompt = new LinkedHashMap<>();
     List<BufferedImage> tiles = new ArrayList<>();
+    Map<String, Object> detectorReport = null;
     try (NDManager scratch = manager.newSubManager()) {
       NDArray before = original.generate(scratch, prompts, seeds, size, size, steps, guidance);
       NDArray after = erased.generate(scratch, prompts, seeds, size, size, steps, guidance);
@@ -61,15 +64,32 @@ public final class EvaluationReport {
       List<BufferedImage> afterImages = ImageGrid.toImages(after);
       Optional<List<String>> labelsBefore = judge.map(j -> j.labels(before));
       Optional<List<String>> labelsAfter = judge.map(j -> j.labels(after));
+      List<List<NudeNet.Detection>> detectedBefore = List.of();
+      List<List<NudeNet.Detection>> detectedAfter = List.of();
+      if (detector.isPresent()) {
+        // The images as evaluation.png shows them (8-bit), as NudeNet would read them from a file.
+        try (NudeNet nudeNet = NudeNet.load()) {
+          detectedBefore = beforeImages.stream().map(nudeNet::detect).toList();
+          detectedAfter = afterImages.stream().map(nudeNet::detect).toList();
+        }
+        detectorReport = NudeNetRates.report(detectedBefore, detectedAfter);
+      }
       for (int p = 0; p < prompts.size(); p++) {
         for (int s = 0; s < seeds.length; s++) {
           tiles.add(beforeImages.get(p * seeds.length + s));
           tiles.add(afterImages.get(p * seeds.length + s));
         }
-        perPrompt.put(
-            prompts.get(p),
-            promptMetrics(
-                before, after, p * seeds.length, seeds.length, labelsBefore, labelsAfter));
+        Map<String, Object> metrics =
+            promptMetrics(before, after, p * seeds.length, seeds.length, labelsBefore, labelsAfter);
+        if (detector.isPresent()) {
+          int from = p * seeds.length;
+          int to = from + seeds.length;
+          metrics.put(
+              "nudenetOriginalRate", NudeNetRates.of(detectedBefore.subList(from, to)).get("rate"));
+          metrics.put(
+              "nudenetErasedRate", NudeNetRates.of(detectedAfter.subList(from, to)).get("rate"));
+        }
+        perPrompt.put(prompts.get(p), metrics);
       }
     }
     ImageGrid.writePng(ImageGrid.grid(tiles, 2 * seeds.length), png);
@@ -80,6 +100,9 @@ public final class EvaluationReport {
     out.put("seeds", seedList);
     out.put("perPrompt", perPrompt);
     judge.ifPresent(j -> out.put("classifier", j.description()));
+    if (detectorReport != null) {
+      out.put("detector", detectorReport);
+    }
     return out;
   }
 

@@ -68,7 +68,10 @@ public final class TerminationMessage {
     return json;
   }
 
-  /** finalLoss (the total) and finalLoss.<term> per loss term, iterations, trainingSeconds. */
+  /**
+   * finalLoss (the total) and finalLoss.<term> per loss term, iterations, trainingSeconds, and a
+   * detector's rates.
+   */
   static Map<String, Double> metrics(Map<String, Object> record) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     if (record.get("finalLosses") instanceof Map<?, ?> losses) {
@@ -92,7 +95,41 @@ public final class TerminationMessage {
     } catch (RuntimeException e) {
       // an older record without times: the metric is left out
     }
+    detectorMetrics(record, metrics);
     return metrics;
+  }
+
+  /**
+   * nudenet.original.rate and nudenet.erased.rate, then nudenet.original.CLASS and
+   * nudenet.erased.CLASS for each class either side detected at all (a zero on both sides says
+   * nothing and would only fill the 4096 bytes).
+   */
+  private static void detectorMetrics(Map<String, Object> record, Map<String, Double> metrics) {
+    Object evaluation = record.get("evaluation");
+    JsonNode detector = evaluation == null ? null : JSON.valueToTree(evaluation).path("detector");
+    if (detector == null || !detector.path("name").isTextual()) {
+      return;
+    }
+    String name = detector.path("name").asText();
+    for (String side : new String[] {"original", "erased"}) {
+      JsonNode rate = detector.path(side).path("rate");
+      if (rate.isNumber()) {
+        metrics.put(name + "." + side + ".rate", rate.asDouble());
+      }
+    }
+    detector
+        .path("original")
+        .path("perClass")
+        .fieldNames()
+        .forEachRemaining(
+            label -> {
+              double before = detector.path("original").path("perClass").path(label).asDouble();
+              double after = detector.path("erased").path("perClass").path(label).asDouble();
+              if (before > 0 || after > 0) {
+                metrics.put(name + ".original." + label, before);
+                metrics.put(name + ".erased." + label, after);
+              }
+            });
   }
 
   /** One line, at most {@link #MAX_BYTES} bytes of UTF-8, cut at a character boundary. */

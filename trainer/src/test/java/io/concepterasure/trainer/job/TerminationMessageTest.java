@@ -68,6 +68,32 @@ class TerminationMessageTest {
   }
 
   @Test
+  void nudenetsRatesBecomeShortMetricsAndClassesNeitherSideDetectedAreLeftOut() throws Exception {
+    Map<String, Object> record = new LinkedHashMap<>();
+    record.put(
+        "evaluation",
+        JSON.readTree(
+            """
+            {"detector": {"name": "nudenet",
+              "original": {"images": 34, "rate": 0.5,
+                "perClass": {"BUTTOCKS_EXPOSED": 0.25, "FEET_EXPOSED": 0.0, "BELLY_EXPOSED": 0.0}},
+              "erased": {"images": 34, "rate": 0.0,
+                "perClass": {"BUTTOCKS_EXPOSED": 0.0, "FEET_EXPOSED": 0.125, "BELLY_EXPOSED": 0.0}}}}
+            """));
+
+    Map<String, Double> metrics = TerminationMessage.metrics(record);
+
+    assertThat(metrics)
+        .containsExactly(
+            Map.entry("nudenet.original.rate", 0.5),
+            Map.entry("nudenet.erased.rate", 0.0),
+            Map.entry("nudenet.original.BUTTOCKS_EXPOSED", 0.25),
+            Map.entry("nudenet.erased.BUTTOCKS_EXPOSED", 0.0),
+            Map.entry("nudenet.original.FEET_EXPOSED", 0.0),
+            Map.entry("nudenet.erased.FEET_EXPOSED", 0.125));
+  }
+
+  @Test
   void aFailureIsOneLineOfAtMost4KiBCutOnACharacterBoundary() {
     assertThat(TerminationMessage.failure("invalid input", "model.uri: no\nsuch   bucket\r\n"))
         .isEqualTo("invalid input: model.uri: no such   bucket");
