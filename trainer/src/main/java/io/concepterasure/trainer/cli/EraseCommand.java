@@ -9,6 +9,7 @@ import io.concepterasure.trainer.erasure.InvalidRequestException;
 import io.concepterasure.trainer.erasure.NonFiniteLossException;
 import io.concepterasure.trainer.erasure.RequestFields;
 import io.concepterasure.trainer.erasure.RequestFile;
+import io.concepterasure.trainer.hub.HubClient;
 import io.concepterasure.trainer.io.SafetensorsException;
 import io.concepterasure.trainer.job.ProgressReporter;
 import io.concepterasure.trainer.job.RequestStorage;
@@ -149,6 +150,9 @@ public final class EraseCommand implements Callable<Integer> {
   /** The process environment (the operator's contract variables); tests give their own. */
   Map<String, String> environment = System.getenv();
 
+  /** How hard to retry the Hugging Face Hub; tests give a faster one. */
+  HubClient.Retry hubRetry = HubClient.Retry.DEFAULT;
+
   /** Where the pod's ServiceAccount token and CA are mounted; tests give their own. */
   Path serviceAccountDir = ProgressReporter.SERVICE_ACCOUNT_DIR;
 
@@ -165,7 +169,7 @@ public final class EraseCommand implements Callable<Integer> {
       boolean terminal = System.console() != null;
       Optional<ProgressReporter> status =
           ProgressReporter.fromEnvironment(environment, serviceAccountDir, log);
-      try (RequestStorage storage = RequestStorage.prepare(request, environment, info)) {
+      try (RequestStorage storage = RequestStorage.prepare(request, environment, hubRetry, info)) {
         Map<String, Object> record =
             new ErasureRun(
                     request,
@@ -182,6 +186,7 @@ public final class EraseCommand implements Callable<Integer> {
                     Optional.ofNullable(classifier).map(ShapeJudge::new))
                 .stagedAt(storage.modelFolder(), storage.outputFolder())
                 .replicatingStateTo(storage.stateReplica())
+                .resolvedModelCommit(storage.modelCommit())
                 .onDevice(chosen)
                 .run();
         storage.publish();

@@ -6,9 +6,15 @@ import ai.djl.ndarray.types.DataType;
 import io.concepterasure.trainer.device.DeviceChoice;
 import io.concepterasure.trainer.diffusion.InvalidModelFolderException;
 import io.concepterasure.trainer.evaluation.ImageJudge;
+import io.concepterasure.trainer.hub.HubClient;
 import io.concepterasure.trainer.io.SafetensorsException;
+import io.concepterasure.trainer.job.ModelFetcher;
+import io.concepterasure.trainer.job.RequestStorage;
 import io.concepterasure.trainer.pipeline.ImageGrid;
 import io.concepterasure.trainer.pipeline.StableDiffusionPipeline;
+import io.concepterasure.trainer.storage.InvalidStorageUriException;
+import io.concepterasure.trainer.storage.StorageException;
+import io.concepterasure.trainer.storage.StorageUri;
 import io.concepterasure.trainer.toy.ShapeJudge;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -16,8 +22,11 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,8 +49,12 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(
       names = "--model",
       required = true,
-      description = "diffusers Stable Diffusion folder (with model_index.json)")
-  Path model;
+      description =
+          "diffusers Stable Diffusion folder (with model_index.json), or hf://org/name[@revision]"
+              + " or s3://bucket/prefix, downloaded first to $CE_SCRATCH_DIR (default: a temporary"
+              + " folder); Hub token and endpoint from $HF_TOKEN and $HF_ENDPOINT, S3 credentials"
+              + " as the AWS SDK finds them, or files of those names in $CE_MODEL_CREDENTIALS_DIR")
+  String model;
 
   @Option(
       names = "--prompt",
@@ -89,12 +102,15 @@ public final class GenerateCommand implements Callable<Integer> {
           "the toy world's shape classifier (classifier.safetensors): also print what it sees in each image, one line per image: label, prompt, seed")
   Path classifier;
 
+  /** The process environment; tests give their own. */
+  Map<String, String> environment = System.getenv();
+
+  /** How hard to retry the Hugging Face Hub; tests give a faster one. */
+  HubClient.Retry hubRetry = HubClient.Retry.DEFAULT;
+
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    if (!Files.isDirectory(model)) {
-      return invalid(err, "--model: no such folder: " + model);
-    }
     if (steps < 1) {
       return invalid(err, "--steps must be at least 1, got " + steps);
     }
@@ -108,6 +124,50 @@ public final class GenerateCommand implements Callable<Integer> {
       return invalid(err, "--classifier: no such file: " + classifier);
     }
     ImageJudge judge = classifier == null ? null : new ShapeJudge(classifier);
+    StorageUri uri;
+    try {
+      uri = StorageUri.parse(model);
+    } catch (InvalidStorageUriException e) {
+      return invalid(err, "--model: " + e.getMessage());
+    }
+    if (uri.scheme() != StorageUri.Scheme.S3 && uri.scheme() != StorageUri.Scheme.HUGGING_FACE) {
+      Path folder = uri.scheme() == StorageUri.Scheme.FILE ? uri.localPath(Path.of("/")) : null;
+      if (folder == null || !Files.isDirectory(folder)) {
+        return invalid(err, "--model: no such folder: " + model);
+      }
+      return generate(folder, err, judge);
+    }
+    String configured = environment.get(RequestStorage.ENV_SCRATCH_DIR);
+    boolean ownScratch = configured == null || configured.isBlank();
+    Path scratch = null;
+    Path folder = null;
+    try {
+      scratch =
+          ownScratch
+              ? Files.createTempDirectory("generate-")
+              : Files.createDirectories(Path.of(configured));
+      folder = Files.createTempDirectory(scratch, "model-");
+      String credentials = environment.get(RequestStorage.ENV_MODEL_CREDENTIALS_DIR);
+      new ModelFetcher(environment, hubRetry, err)
+          .fetch(
+              uri,
+              folder,
+              scratch,
+              credentials == null || credentials.isBlank() ? null : Path.of(credentials),
+              Path.of(environment.getOrDefault(RequestStorage.ENV_PVC_ROOT, "/mnt/pvc")));
+      return generate(folder, err, judge);
+    } catch (StorageException e) {
+      err.println("--model: " + e.getMessage());
+      return e.invalidInput() ? EraseCommand.INVALID_INPUT : EraseCommand.TRANSIENT_FAILURE;
+    } catch (IOException e) {
+      err.println("transient failure: " + e.getMessage());
+      return EraseCommand.TRANSIENT_FAILURE;
+    } finally {
+      deleteQuietly(ownScratch ? scratch : folder, err);
+    }
+  }
+
+  private int generate(Path folder, PrintWriter err, ImageJudge judge) {
     long[] seedArray = seeds.stream().mapToLong(Long::longValue).toArray();
     DeviceChoice chosen;
     try {
@@ -117,7 +177,7 @@ public final class GenerateCommand implements Callable<Integer> {
     }
     try (NDManager manager = NDManager.newBaseManager(chosen.device());
         StableDiffusionPipeline pipeline =
-            StableDiffusionPipeline.load(model, manager, DataType.FLOAT32)) {
+            StableDiffusionPipeline.load(folder, manager, DataType.FLOAT32)) {
       int h = height != null ? height : pipeline.defaultImageSize();
       int w = width != null ? width : pipeline.defaultImageSize();
       if (judge != null && (h != judge.imageSize() || w != judge.imageSize())) {
@@ -146,6 +206,20 @@ public final class GenerateCommand implements Callable<Integer> {
     } catch (IOException | UncheckedIOException e) {
       err.println("transient failure: " + e.getMessage());
       return EraseCommand.TRANSIENT_FAILURE;
+    }
+  }
+
+  /** The downloaded model is scratch: removed whatever happened. */
+  private static void deleteQuietly(Path root, PrintWriter err) {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      err.println("warning: cannot remove " + root + ": " + e.getMessage());
     }
   }
 

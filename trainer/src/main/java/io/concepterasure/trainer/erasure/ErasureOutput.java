@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -31,6 +32,9 @@ public final class ErasureOutput {
 
   /** The training state's folder (prefix of an s3:// output); erasure.json never lists it. */
   public static final String STATE = ".erasure-state";
+
+  /** In the state folder: {"commit": …}, the hf:// commit the saved state was trained on. */
+  public static final String STATE_MODEL = "model.json";
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -67,6 +71,16 @@ public final class ErasureOutput {
   /** Where the training state of this run is saved, for a restarted run to resume from. */
   public Path stateFolder() {
     return root.resolve(STATE);
+  }
+
+  /** The hf:// commit recorded beside a saved training state, if any. */
+  public static Optional<String> savedModelCommit(Path stateFolder) throws IOException {
+    Path file = stateFolder.resolve(STATE_MODEL);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    String commit = JSON.readTree(file.toFile()).path("commit").asText("");
+    return commit.matches("[0-9a-f]{40}") ? Optional.of(commit) : Optional.empty();
   }
 
   /**

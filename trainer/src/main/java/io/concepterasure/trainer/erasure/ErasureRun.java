@@ -53,6 +53,7 @@ public final class ErasureRun {
   private Path stagedModel;
   private Path stagedOutput;
   private TrainingStateReplica stateReplica = TrainingStateReplica.NONE;
+  private String modelCommit;
   private DeviceChoice device;
 
   /**
@@ -100,6 +101,15 @@ public final class ErasureRun {
   public ErasureRun stagedAt(Path model, Path output) {
     this.stagedModel = model;
     this.stagedOutput = output;
+    return this;
+  }
+
+  /**
+   * The commit an {@code hf://} model's revision resolved to, recorded in erasure.json as {@code
+   * modelCommit} (a branch moves; the commit names the weights that were erased from).
+   */
+  public ErasureRun resolvedModelCommit(String commit) {
+    this.modelCommit = commit;
     return this;
   }
 
@@ -236,6 +246,9 @@ public final class ErasureRun {
       Map<String, Object> record = new LinkedHashMap<>();
       record.put("request", JSON.readTree(request.toJson()));
       record.put("version", version);
+      if (modelCommit != null) {
+        record.put("modelCommit", modelCommit);
+      }
       record.put("device", device != null ? device.name() : manager.getDevice().toString());
       record.put("startTime", start.toString());
       record.put("resumedFromIteration", firstIteration);
@@ -368,6 +381,11 @@ public final class ErasureRun {
     Files.createDirectories(folder);
     Files.writeString(savedRequest, request.toJson());
     stateReplica.saved(savedRequest);
+    if (modelCommit != null) {
+      Path model = folder.resolve(ErasureOutput.STATE_MODEL);
+      Files.writeString(model, JSON.writeValueAsString(Map.of("commit", modelCommit)));
+      stateReplica.saved(model);
+    }
     return 0;
   }
 

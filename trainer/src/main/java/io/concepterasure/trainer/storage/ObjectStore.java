@@ -104,7 +104,8 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * The store for {@code uri}: S3 through {@code s3}, PVCs as their mount under {@code pvcRoot},
-   * local folders as they are. {@code hf://} is refused: the trainer has no hub access.
+   * local folders as they are. {@code hf://} is a model source only, read by {@code
+   * HubModelDownloader}: nothing is written there.
    */
   static ObjectStore open(StorageUri uri, S3Settings s3, Path pvcRoot) throws StorageException {
     switch (uri.scheme()) {
@@ -117,8 +118,8 @@ public interface ObjectStore extends AutoCloseable {
       default:
         throw new StorageException(
             uri
-                + ": the trainer cannot read from the Hugging Face Hub (its pods have no hub access);"
-                + " copy the model in diffusers format to s3:// or a PVC and name that location",
+                + ": the Hugging Face Hub is a model source only; write the output to s3:// or"
+                + " pvc://",
             true);
     }
   }

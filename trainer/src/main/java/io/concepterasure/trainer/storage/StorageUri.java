@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 /**
  * Where a model is read from or written to, as the ConceptErasure resource names it: {@code
  * s3://bucket/prefix}, {@code pvc://claim/path} (a PersistentVolumeClaim the Job mounts), {@code
- * file:///path} or a plain path, and {@code hf://org/name[@revision]}, which is recognised only to
- * be refused with a clear message (the trainer has no hub access).
+ * file:///path} or a plain path, and {@code hf://org/name[@revision]} (a model on the Hugging Face
+ * Hub, read through {@code HubModelDownloader}; never an output).
  *
  * <p>{@code path} never starts or ends with '/', and has no "." or ".." segment, so that it can
  * neither escape a claim's mount nor name an S3 key outside the prefix.

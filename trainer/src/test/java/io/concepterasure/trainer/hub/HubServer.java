@@ -37,29 +37,29 @@ import java.util.stream.Stream;
  * One repository; answers can be made to fail on purpose ({@link Fault}) and every request is
  * logged.
  */
-final class HubServer implements AutoCloseable {
+public final class HubServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern LFS = Pattern.compile(".*\\.(safetensors|bin|ckpt|msgpack|onnx)");
 
   /** A failure served instead of the next answer to one path. */
-  sealed interface Fault {}
+  public sealed interface Fault {}
 
   /** An error status, with the Hub's error code and a Retry-After (either may be null). */
-  record Status(int status, String errorCode, String retryAfter) implements Fault {}
+  public record Status(int status, String errorCode, String retryAfter) implements Fault {}
 
   /** The full Content-Length announced, {@code after} bytes sent, the connection closed. */
-  record Cut(long after) implements Fault {}
+  public record Cut(long after) implements Fault {}
 
   /** {@code after} bytes sent, then nothing for {@code millis}, then the connection closed. */
-  record Stall(long after, long millis) implements Fault {}
+  public record Stall(long after, long millis) implements Fault {}
 
   /** The whole body with one byte changed. */
-  record Corrupt() implements Fault {}
+  public record Corrupt() implements Fault {}
 
   final String repo;
   final String commit;
-  final Map<String, byte[]> files = new TreeMap<>();
-  final List<String> requests = new CopyOnWriteArrayList<>();
+  public final Map<String, byte[]> files = new TreeMap<>();
+  public final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<String, Deque<Fault>> faults = new ConcurrentHashMap<>();
   private final Map<String, String> tags = new ConcurrentHashMap<>();
   private final HttpServer api;
@@ -67,12 +67,12 @@ final class HubServer implements AutoCloseable {
   private final ExecutorService executor = Executors.newCachedThreadPool();
 
   /** A token the server requires, or null: a public repository. */
-  volatile String token;
+  public volatile String token;
 
   /** A gated repository answers 403 to every request with a token. */
-  volatile boolean gated;
+  public volatile boolean gated;
 
-  HubServer(String repo, String commit) throws IOException {
+  public HubServer(String repo, String commit) throws IOException {
     this.repo = repo;
     this.commit = commit;
     api = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -86,7 +86,7 @@ final class HubServer implements AutoCloseable {
   }
 
   /** Every file under {@code folder}, at its relative path. */
-  HubServer serve(Path folder) throws IOException {
+  public HubServer serve(Path folder) throws IOException {
     try (Stream<Path> walk = Files.walk(folder)) {
       for (Path file : walk.filter(Files::isRegularFile).toList()) {
         files.put(folder.relativize(file).toString().replace('\\', '/'), Files.readAllBytes(file));
@@ -95,19 +95,19 @@ final class HubServer implements AutoCloseable {
     return this;
   }
 
-  HubServer tag(String name) {
+  public HubServer tag(String name) {
     tags.put(name, commit);
     return this;
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + api.getAddress().getPort());
   }
 
   /**
    * Serves {@code fault} instead of the next answer to {@code path} ("info" for the model info).
    */
-  void fail(String path, Fault... next) {
+  public void fail(String path, Fault... next) {
     faults.computeIfAbsent(path, p -> new ArrayDeque<>()).addAll(List.of(next));
   }
 

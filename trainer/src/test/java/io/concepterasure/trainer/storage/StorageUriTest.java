@@ -40,7 +40,7 @@ class StorageUriTest {
   }
 
   @Test
-  void huggingFaceIsRecognisedThenRefused() {
+  void huggingFaceIsAModelSourceNeverAStore() {
     StorageUri uri = StorageUri.parse("hf://CompVis/stable-diffusion-v1-4@main");
     assertThat(uri)
         .isEqualTo(
@@ -49,8 +49,8 @@ class StorageUriTest {
     assertThatThrownBy(() -> ObjectStore.open(uri, null, Path.of("/mnt/pvc")))
         .isInstanceOf(StorageException.class)
         .hasMessage(
-            "hf://CompVis/stable-diffusion-v1-4@main: the trainer cannot read from the Hugging Face Hub"
-                + " (its pods have no hub access); copy the model in diffusers format to s3:// or a PVC and name that location")
+            "hf://CompVis/stable-diffusion-v1-4@main: the Hugging Face Hub is a model source only;"
+                + " write the output to s3:// or pvc://")
         .satisfies(e -> assertThat(((StorageException) e).invalidInput()).isTrue());
   }
 
