@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,6 +44,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class OperatorLifecycleTest {
   @RegisterExtension static final KubeApiServerExtension API_SERVER = new KubeApiServerExtension();
   static final Duration IMAGE_PULL_LIMIT = Duration.ofSeconds(4);
+  static final Duration CONTAINER_CREATING_REPORT = Duration.ofSeconds(3);
+  static final Duration POD_START_LIMIT = Duration.ofSeconds(10);
   private static OperatorHarness operator;
 
   private KubernetesClient client;
@@ -53,7 +56,10 @@ class OperatorLifecycleTest {
   static void startOperator() {
     operator =
         OperatorHarness.start(
-            API_SERVER, TestSettings.defaults().withImagePullFailureTimeout(IMAGE_PULL_LIMIT));
+            API_SERVER,
+            TestSettings.defaults()
+                .withImagePullFailureTimeout(IMAGE_PULL_LIMIT)
+                .withPodStart(CONTAINER_CREATING_REPORT, POD_START_LIMIT));
   }
 
   @AfterAll
@@ -296,6 +302,95 @@ class OperatorLifecycleTest {
             () ->
                 assertThat(client.batch().v1().jobs().inNamespace(namespace).list().getItems())
                     .isEmpty());
+  }
+
+  @Test
+  void reportsAVolumeThatDoesNotMountAtOnceAndFailsAfterThePodStartTimeout() {
+    client.resource(Samples.nudity(namespace, "mount")).create();
+    Job job = awaitJob("mount");
+    Instant scheduled = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    Pod pod = cluster.podCreating(cluster.createPod(job), scheduled);
+    // What the kubelet says about a misspelled credentials Secret.
+    String kubelet =
+        "MountVolume.SetUp failed for volume \"model-credentials\" : secret \"hf-tokn\" not found";
+    cluster.podEvent(pod, "Warning", "FailedMount", kubelet, "kubelet");
+
+    ConceptErasure stalled =
+        awaitStatus("mount", e -> e.getStatus() != null && hasTrue(e, "Stalled"));
+    assertThat(stalled.getStatus().getPhase()).isEqualTo(Phase.PENDING);
+    assertThat(condition(stalled, "Stalled").getReason()).isEqualTo("FailedMount");
+    assertThat(condition(stalled, "Stalled").getMessage())
+        .isEqualTo("Pod " + pod.getMetadata().getName() + ": " + kubelet);
+    awaitEvent("mount", "FailedMount");
+
+    // Nothing changes: the operator gives up once the pod has been scheduled for the limit.
+    ConceptErasure failed = awaitPhase("mount", Phase.FAILED);
+    assertThat(failed.getStatus().getFailure().getReason()).isEqualTo("FailedMount");
+    assertThat(failed.getStatus().getFailure().getMessage()).contains(kubelet);
+    assertThat(Duration.between(scheduled, Instant.parse(failed.getStatus().getCompletionTime())))
+        .isGreaterThanOrEqualTo(POD_START_LIMIT);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .batch()
+                            .v1()
+                            .jobs()
+                            .inNamespace(namespace)
+                            .withName("mount-erasure")
+                            .get())
+                    .isNull());
+  }
+
+  @Test
+  void reportsAPodContainerCreatingForLongerThanTheReportTimeWithTheLastEvent() {
+    client.resource(Samples.nudity(namespace, "creating")).create();
+    Job job = awaitJob("creating");
+    Pod pod =
+        cluster.podCreating(cluster.createPod(job), Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    cluster.podEvent(
+        pod, "Normal", "Pulling", "Pulling image \"registry.example/trainer:big\"", "kubelet");
+
+    // Not at once: creating a container takes a while.
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(1))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        hasTrue(
+                            client
+                                .resources(ConceptErasure.class)
+                                .inNamespace(namespace)
+                                .withName("creating")
+                                .get(),
+                            "Stalled"))
+                    .isFalse());
+    ConceptErasure stalled =
+        awaitStatus("creating", e -> e.getStatus() != null && hasTrue(e, "Stalled"));
+    assertThat(condition(stalled, "Stalled").getReason()).isEqualTo("ContainerCreating");
+    assertThat(condition(stalled, "Stalled").getMessage())
+        .contains("has not started its container")
+        .contains("last event: Pulling: Pulling image");
+
+    // A volume that then fails to attach is reported with its own reason.
+    cluster.podEvent(
+        pod,
+        "Warning",
+        "FailedAttachVolume",
+        "AttachVolume.Attach failed for volume \"pvc-1\" : volume is attached to another node",
+        "attachdetach-controller");
+    ConceptErasure attach =
+        awaitStatus(
+            "creating",
+            e ->
+                hasTrue(e, "Stalled")
+                    && "FailedAttachVolume".equals(condition(e, "Stalled").getReason()));
+    assertThat(condition(attach, "Stalled").getMessage()).contains("attached to another node");
+    ConceptErasure failed = awaitPhase("creating", Phase.FAILED);
+    assertThat(failed.getStatus().getFailure().getReason()).isEqualTo("FailedAttachVolume");
   }
 
   @Test

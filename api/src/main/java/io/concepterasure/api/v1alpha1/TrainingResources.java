@@ -33,6 +33,12 @@ public class TrainingResources {
   @JsonPropertyDescription("Memory request and limit of the trainer container.")
   private Quantity memory;
 
+  @JsonPropertyDescription(
+      "Size of the scratch volume (an emptyDir: the staged model and output, the training state,"
+          + " /tmp): its sizeLimit and the container's ephemeral-storage request. Default: the"
+          + " operator's default-scratch (50Gi). The trainer refuses a model that does not fit.")
+  private Quantity scratch;
+
   @JsonPropertyDescription("Node labels the training pod must match.")
   @Size(max = 32)
   private Map<String, @Size(max = 63) String> nodeSelector;
@@ -82,6 +88,14 @@ public class TrainingResources {
 
   public void setMemory(Quantity memory) {
     this.memory = memory;
+  }
+
+  public Quantity getScratch() {
+    return scratch;
+  }
+
+  public void setScratch(Quantity scratch) {
+    this.scratch = scratch;
   }
 
   public Map<String, @Size(max = 63) String> getNodeSelector() {

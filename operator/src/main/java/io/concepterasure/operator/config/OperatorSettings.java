@@ -3,6 +3,7 @@ package io.concepterasure.operator.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The operator's own configuration (application.properties or CONCEPTERASURE_* environment
@@ -37,6 +38,20 @@ public interface OperatorSettings {
   @WithDefault("2m")
   Duration unschedulableReportAfter();
 
+  /**
+   * How long a scheduled pod may stay ContainerCreating (volumes not mounted, image still pulling)
+   * with no event that explains it before that is reported as a condition.
+   */
+  @WithDefault("2m")
+  Duration containerCreatingReportAfter();
+
+  /**
+   * How long a scheduled pod may fail to start (FailedMount, FailedAttachVolume, ContainerCreating)
+   * before the resource fails. Counted from when it was scheduled, so it includes the image pull.
+   */
+  @WithDefault("15m")
+  Duration podStartFailureTimeout();
+
   /** CPU request of the trainer when a resource names none. */
   @WithDefault("4")
   String defaultCpu();
@@ -44,4 +59,26 @@ public interface OperatorSettings {
   /** Memory request and limit of the trainer when a resource names none. */
   @WithDefault("32Gi")
   String defaultMemory();
+
+  /**
+   * Scratch volume size (emptyDir sizeLimit, ephemeral-storage request) when a resource names none:
+   * room for an SD 1.x/2.x model in fp32 (about 5 GiB), its erased copy and the training state.
+   */
+  @WithDefault("50Gi")
+  String defaultScratch();
+
+  /**
+   * Annotations put on every trainer ServiceAccount, as {@code key=value,key=value}: what cloud
+   * workload identity needs, so that object storage works without static keys (IRSA: {@code
+   * eks.amazonaws.com/role-arn=arn:aws:iam::…:role/…}; GKE: {@code
+   * iam.gke.io/gcp-service-account=…@….iam.gserviceaccount.com}; Azure: {@code
+   * azure.workload.identity/client-id=…}).
+   */
+  Optional<String> trainerServiceAccountAnnotations();
+
+  /**
+   * Labels put on every trainer pod, as {@code key=value,…} (Azure Workload Identity's webhook acts
+   * on pods labelled {@code azure.workload.identity/use=true}).
+   */
+  Optional<String> trainerPodLabels();
 }

@@ -13,6 +13,9 @@ public enum EventReason {
   ImagePullBackOff(true),
   CrashLoopBackOff(true),
   ContainerConfigError(true),
+  FailedMount(true),
+  FailedAttachVolume(true),
+  ContainerCreating(true),
   Unschedulable(true);
 
   private final boolean warning;

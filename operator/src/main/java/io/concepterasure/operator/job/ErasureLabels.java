@@ -18,6 +18,13 @@ public final class ErasureLabels {
   public static final String ERASURE = "concepterasure.io/erasure";
 
   public static final String SPEC_HASH = "concepterasure.io/spec-hash";
+
+  /**
+   * Held on the Job until the resource's status records its outcome: a Job that its TTL deletes
+   * while the operator is down stays until the operator has read it.
+   */
+  public static final String OUTCOME_FINALIZER = "concepterasure.io/outcome";
+
   public static final String KUEUE_QUEUE_NAME = "kueue.x-k8s.io/queue-name";
   public static final String TRAINER_CONTAINER = "trainer";
 

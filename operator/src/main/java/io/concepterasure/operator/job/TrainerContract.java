@@ -28,6 +28,9 @@ public final class TrainerContract {
   public static final String ENV_OUTPUT_CREDENTIALS_DIR = "CE_OUTPUT_CREDENTIALS_DIR";
   public static final String ENV_PVC_ROOT = "CE_PVC_ROOT";
 
+  /** The scratch volume's size limit in bytes: the trainer checks a model fits before download. */
+  public static final String ENV_SCRATCH_SIZE_BYTES = "CE_SCRATCH_SIZE_BYTES";
+
   /**
    * DJL extracts libtorch and the tokenizers library here: it must be writable (the root FS is
    * not).

@@ -6,6 +6,7 @@ import io.concepterasure.api.v1alpha1.ConceptErasure;
 import io.concepterasure.api.v1alpha1.ConceptErasureSpec;
 import io.concepterasure.api.v1alpha1.SecretReference;
 import io.concepterasure.api.v1alpha1.TrainingResources;
+import io.concepterasure.operator.config.KeyValueList;
 import io.concepterasure.operator.config.OperatorSettings;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -64,6 +65,7 @@ public final class TrainingJobFactory {
         .withLabels(jobLabels)
         .addToAnnotations(ErasureLabels.SPEC_HASH, specHash(erasure))
         .withOwnerReferences(ErasureLabels.controllerReference(erasure))
+        .withFinalizers(ErasureLabels.OUTCOME_FINALIZER)
         .endMetadata()
         .withNewSpec()
         // Kueue admits a queued Job by unsuspending it.
@@ -74,12 +76,21 @@ public final class TrainingJobFactory {
         .withPodFailurePolicy(podFailurePolicy())
         .withNewTemplate()
         .withNewMetadata()
-        .withLabels(labels)
+        .withLabels(podLabels(labels))
         .endMetadata()
         .withSpec(podSpec(erasure))
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /** The operator's configured pod labels (workload identity), under the operator's own. */
+  private Map<String, String> podLabels(Map<String, String> labels) {
+    Map<String, String> all =
+        new LinkedHashMap<>(
+            KeyValueList.parse("concepterasure.trainer-pod-labels", settings.trainerPodLabels()));
+    all.putAll(labels);
+    return all;
   }
 
   /**
@@ -124,8 +135,16 @@ public final class TrainingJobFactory {
             .withMountPath(REQUEST_DIR)
             .withReadOnly(true)
             .build());
-    // The root filesystem is read-only: scratch space and /tmp come from one emptyDir.
-    volumes.add(new VolumeBuilder().withName("scratch").withNewEmptyDir().endEmptyDir().build());
+    // The root filesystem is read-only: scratch space and /tmp come from one emptyDir, sized so
+    // that the scheduler places the pod where the disk has room and the kubelet evicts it if it
+    // writes more (the trainer checks a model fits before downloading it).
+    volumes.add(
+        new VolumeBuilder()
+            .withName("scratch")
+            .withNewEmptyDir()
+            .withSizeLimit(scratch(resources))
+            .endEmptyDir()
+            .build());
     mounts.add(new VolumeMountBuilder().withName("scratch").withMountPath(SCRATCH_DIR).build());
     mounts.add(
         new VolumeMountBuilder()
@@ -152,7 +171,7 @@ public final class TrainingJobFactory {
             .withName(ErasureLabels.TRAINER_CONTAINER)
             .withImage(image(erasure))
             .withImagePullPolicy("IfNotPresent")
-            .withEnv(env(erasure, gpus(resources)))
+            .withEnv(env(erasure, scratch(resources), gpus(resources)))
             .withResources(resources(resources))
             .withVolumeMounts(mounts)
             .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
@@ -194,7 +213,12 @@ public final class TrainingJobFactory {
         .build();
   }
 
-  private static List<EnvVar> env(ConceptErasure erasure, int gpus) {
+  private Quantity scratch(TrainingResources resources) {
+    return Optional.ofNullable(resources.getScratch())
+        .orElse(new Quantity(settings.defaultScratch()));
+  }
+
+  private static List<EnvVar> env(ConceptErasure erasure, Quantity scratch, int gpus) {
     ConceptErasureSpec spec = erasure.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVar(ENV_RESOURCE_NAME, erasure.getMetadata().getName(), null));
@@ -209,6 +233,11 @@ public final class TrainingJobFactory {
             .build());
     env.add(new EnvVar(ENV_REQUEST_FILE, REQUEST_DIR + "/" + REQUEST_KEY, null));
     env.add(new EnvVar(ENV_SCRATCH_DIR, SCRATCH_DIR, null));
+    env.add(
+        new EnvVar(
+            ENV_SCRATCH_SIZE_BYTES,
+            Quantity.getAmountInBytes(scratch).toBigInteger().toString(),
+            null));
     env.add(new EnvVar("HOME", SCRATCH_DIR, null));
     env.add(new EnvVar(ENV_DJL_CACHE_DIR, SCRATCH_DIR + "/.djl.ai", null));
     env.add(new EnvVar(ENV_PVC_ROOT, PVC_ROOT, null));
@@ -236,6 +265,7 @@ public final class TrainingJobFactory {
         new ResourceRequirementsBuilder()
             .addToRequests("cpu", cpu)
             .addToRequests("memory", memory)
+            .addToRequests("ephemeral-storage", scratch(resources))
             // No memory overcommit: an OOM kill is reported, not a node's pressure eviction.
             .addToLimits("memory", memory);
     if (gpus > 0) {

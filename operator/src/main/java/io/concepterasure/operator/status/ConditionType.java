@@ -8,7 +8,10 @@ public enum ConditionType {
   SUSPENDED("Suspended", true),
   /** Waiting for Kueue to admit the Job. */
   QUEUED("Queued", false),
-  /** The pod cannot start: image pull, crash loop or container configuration trouble. */
+  /**
+   * The pod cannot start: image pull, crash loop, container configuration, a volume that does not
+   * mount or attach, or ContainerCreating for too long.
+   */
   STALLED("Stalled", false),
   /** The scheduler finds no node (e.g. no free GPU) for longer than the configured time. */
   UNSCHEDULABLE("Unschedulable", false);

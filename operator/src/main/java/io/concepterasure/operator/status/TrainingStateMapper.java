@@ -14,12 +14,14 @@ import io.fabric8.kubernetes.api.model.ContainerState;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,9 @@ public final class TrainingStateMapper {
       Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName");
   private static final Set<String> CONTAINER_CONFIG =
       Set.of("CreateContainerConfigError", "CreateContainerError");
+  private static final Set<String> VOLUME_FAILURES = Set.of("FailedMount", "FailedAttachVolume");
+  private static final String CONTAINER_CREATING = "ContainerCreating";
+  private static final Duration EVENT_POLL = Duration.ofSeconds(15);
   private static final int MAX_MESSAGE = 1024;
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -51,6 +56,20 @@ public final class TrainingStateMapper {
       Optional<Job> job,
       Optional<Pod> pod,
       Instant now) {
+    return map(erasure, invalidSpec, job, pod, List.of(), now);
+  }
+
+  /**
+   * @param podEvents the Events about the pod, read only when {@link #needsPodEvents} says so: the
+   *     kubelet explains a pod that cannot mount its volumes in Events, not in the pod's status
+   */
+  public TrainingState map(
+      ConceptErasure erasure,
+      List<String> invalidSpec,
+      Optional<Job> job,
+      Optional<Pod> pod,
+      List<Event> podEvents,
+      Instant now) {
     if (!invalidSpec.isEmpty()) {
       return failed("InvalidSpec", String.join("; ", invalidSpec), null, null, now, false);
     }
@@ -61,7 +80,7 @@ public final class TrainingStateMapper {
     Optional<ContainerStatus> trainer = pod.flatMap(TrainingStateMapper::trainerStatus);
     String startTime = j.getStatus() == null ? null : j.getStatus().getStartTime();
     return finished(erasure, j, trainer, startTime, now)
-        .orElseGet(() -> active(erasure, j, pod, trainer, startTime, now));
+        .orElseGet(() -> active(erasure, j, pod, trainer, podEvents, startTime, now));
   }
 
   private static TrainingState withoutJob(ConceptErasure erasure, Instant now) {
@@ -143,14 +162,28 @@ public final class TrainingStateMapper {
       Job job,
       Optional<Pod> pod,
       Optional<ContainerStatus> trainer,
+      List<Event> podEvents,
       String startTime,
       Instant now) {
+    boolean queued = erasure.getSpec().getQueueName() != null;
+    boolean jobSuspended = Boolean.TRUE.equals(job.getSpec().getSuspend());
     if (Boolean.TRUE.equals(erasure.getSpec().getSuspend())) {
-      return TrainingState.suspended(
-          new TrainingState.Reason("SuspendedByUser", "spec.suspend is true"), startTime);
+      if (!queued) {
+        return TrainingState.suspended(
+            new TrainingState.Reason("SuspendedByUser", "spec.suspend is true"), startTime);
+      }
+      if (jobSuspended) {
+        return TrainingState.suspended(
+            new TrainingState.Reason(
+                "WorkloadDeactivated",
+                "spec.suspend is true: the Kueue Workload is deactivated and the Job suspended;"
+                    + " false queues it again in "
+                    + erasure.getSpec().getQueueName()),
+            startTime);
+      }
+      // Kueue has not evicted it yet: what the pod does now is what is true.
     }
-    if (Boolean.TRUE.equals(job.getSpec().getSuspend())
-        && erasure.getSpec().getQueueName() != null) {
+    if (jobSuspended && queued) {
       return TrainingState.pending(
           Map.of(
               ConditionType.QUEUED,
@@ -173,7 +206,7 @@ public final class TrainingStateMapper {
           started);
     }
     if ("Pending".equals(podPhase)) {
-      return podPending(erasure, p, trainer, startTime, now);
+      return podPending(erasure, p, trainer, podEvents, startTime, now);
     }
     return TrainingState.pending(Map.of(), startTime);
   }
@@ -183,6 +216,7 @@ public final class TrainingStateMapper {
       ConceptErasure erasure,
       Pod pod,
       Optional<ContainerStatus> trainer,
+      List<Event> podEvents,
       String startTime,
       Instant now) {
     Optional<ContainerStateWaiting> waiting =
@@ -217,6 +251,9 @@ public final class TrainingStateMapper {
             now);
       }
     }
+    if (needsPodEvents(Optional.of(pod))) {
+      return notStarting(pod, podEvents, startTime, now);
+    }
     Optional<PodCondition> unschedulable =
         podCondition(pod, "PodScheduled")
             .filter(c -> "False".equals(c.getStatus()) && "Unschedulable".equals(c.getReason()));
@@ -243,6 +280,118 @@ public final class TrainingStateMapper {
                         + Optional.ofNullable(unschedulable.get().getMessage())
                             .orElse("no node fits")))),
         startTime);
+  }
+
+  /**
+   * Whether the newest pod is scheduled but has not started its container, with nothing in its
+   * status that says why: then the reconciler reads the pod's Events for the mapper.
+   */
+  public static boolean needsPodEvents(Optional<Pod> pod) {
+    if (pod.isEmpty()
+        || pod.get().getStatus() == null
+        || !"Pending".equals(pod.get().getStatus().getPhase())
+        || scheduledSince(pod.get()).isEmpty()) {
+      return false;
+    }
+    return trainerStatus(pod.get())
+        .map(ContainerStatus::getState)
+        .map(ContainerState::getWaiting)
+        .map(w -> w.getReason() == null || CONTAINER_CREATING.equals(w.getReason()))
+        .orElse(
+            pod.get().getStatus().getContainerStatuses() == null
+                || pod.get().getStatus().getContainerStatuses().isEmpty()
+                || trainerStatus(pod.get()).isEmpty());
+  }
+
+  /**
+   * A scheduled pod whose container has not been created: a volume that does not mount or attach
+   * (the kubelet's and attach-detach controller's Warning events, reported at once), or
+   * ContainerCreating for longer than the report time. Fails once the pod has been scheduled for
+   * the pod-start timeout (counted from the pod's PodScheduled condition, so an operator restart
+   * neither resets nor forgets it); rechecked every {@link #EVENT_POLL} (or the report time, if
+   * shorter) meanwhile, since Events do not trigger a reconciliation.
+   */
+  private TrainingState notStarting(Pod pod, List<Event> podEvents, String startTime, Instant now) {
+    Instant since = scheduledSince(pod).orElse(now);
+    Duration elapsed = Duration.between(since, now);
+    Optional<Event> volume =
+        podEvents.stream()
+            .filter(e -> "Warning".equals(e.getType()) && VOLUME_FAILURES.contains(e.getReason()))
+            .max(Comparator.comparing(TrainingStateMapper::eventTime));
+    String group;
+    String message;
+    if (volume.isPresent()) {
+      group = volume.get().getReason();
+      message =
+          "Pod "
+              + pod.getMetadata().getName()
+              + ": "
+              + Optional.ofNullable(volume.get().getMessage()).orElse(group);
+    } else if (elapsed.compareTo(settings.containerCreatingReportAfter()) >= 0) {
+      group = CONTAINER_CREATING;
+      Optional<Event> last =
+          podEvents.stream().max(Comparator.comparing(TrainingStateMapper::eventTime));
+      message =
+          "Pod "
+              + pod.getMetadata().getName()
+              + " has not started its container since it was scheduled at "
+              + since
+              + last.map(e -> "; last event: " + e.getReason() + ": " + e.getMessage()).orElse("");
+    } else {
+      return TrainingState.pendingUntil(
+          Map.of(), startTime, shortest(settings.containerCreatingReportAfter().minus(elapsed)));
+    }
+    Duration limit = settings.podStartFailureTimeout();
+    if (elapsed.compareTo(limit) >= 0) {
+      return failed(
+          group,
+          message + " (for " + elapsed.toSeconds() + "s, limit " + limit.toSeconds() + "s)",
+          null,
+          startTime,
+          now,
+          true);
+    }
+    return TrainingState.pendingUntil(
+        Map.of(ConditionType.STALLED, new TrainingState.Reason(group, truncate(message))),
+        startTime,
+        shortest(limit.minus(elapsed)));
+  }
+
+  /** Events do not trigger a reconciliation: look again at least this often. */
+  private Duration shortest(Duration left) {
+    Duration poll =
+        settings.containerCreatingReportAfter().compareTo(EVENT_POLL) < 0
+            ? settings.containerCreatingReportAfter()
+            : EVENT_POLL;
+    return left.compareTo(poll) < 0 ? left : poll;
+  }
+
+  private static Optional<Instant> scheduledSince(Pod pod) {
+    return podCondition(pod, "PodScheduled")
+        .filter(c -> "True".equals(c.getStatus()))
+        .map(
+            c ->
+                Optional.ofNullable(c.getLastTransitionTime())
+                    .or(() -> Optional.ofNullable(pod.getMetadata().getCreationTimestamp()))
+                    .map(Instant::parse)
+                    .orElse(Instant.EPOCH));
+  }
+
+  /** When an Event last happened: events.k8s.io's eventTime, or the core API's timestamps. */
+  private static Instant eventTime(Event e) {
+    String time =
+        e.getLastTimestamp() != null
+            ? e.getLastTimestamp()
+            : e.getEventTime() != null && e.getEventTime().getTime() != null
+                ? e.getEventTime().getTime()
+                : e.getFirstTimestamp() != null
+                    ? e.getFirstTimestamp()
+                    : e.getMetadata() == null ? null : e.getMetadata().getCreationTimestamp();
+    try {
+      return time == null ? Instant.EPOCH : Instant.parse(time);
+    } catch (RuntimeException ex) {
+      return Instant.EPOCH;
+    }
   }
 
   /**

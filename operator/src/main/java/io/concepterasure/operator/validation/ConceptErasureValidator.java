@@ -64,6 +64,7 @@ public final class ConceptErasureValidator {
     if (resources != null) {
       positive("spec.resources.cpu", resources.getCpu(), problems);
       positive("spec.resources.memory", resources.getMemory(), problems);
+      positive("spec.resources.scratch", resources.getScratch(), problems);
       if (resources.getGpuResourceName() != null
           && !EXTENDED_RESOURCE.matcher(resources.getGpuResourceName()).matches()) {
         problems.add(

@@ -37,7 +37,6 @@ import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -310,10 +309,6 @@ class ConceptErasureEndToEndIT {
    * the status says so with the kubelet's reason, and the resource fails after the configured time.
    */
   @Test
-  @Disabled(
-      "The operator does not yet report pods that never start (issue 11, 'A resource that never"
-          + " hangs silently', not built): run on this node, the resource stays Pending with no"
-          + " condition for as long as the pod sits in ContainerCreating. Enable with that feature.")
   void aPodThatCannotStartIsReportedAndFailsAfterTheTimeout() {
     String ns = cluster.newNamespace("e2e-stuck");
     // No Secret created: the pod's secret volume cannot be mounted.

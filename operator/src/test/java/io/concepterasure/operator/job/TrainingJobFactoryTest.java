@@ -135,6 +135,42 @@ class TrainingJobFactoryTest {
   }
 
   @Test
+  void theScratchVolumeIsSizedByTheSpecOrTheOperatorsDefault() {
+    PodSpec pod = factory.build(erasure()).getSpec().getTemplate().getSpec();
+    assertThat(scratchLimit(pod)).isEqualTo(new Quantity("50Gi"));
+    assertThat(pod.getContainers().get(0).getResources().getRequests())
+        .containsEntry("ephemeral-storage", new Quantity("50Gi"));
+    assertThat(env(pod, "CE_SCRATCH_SIZE_BYTES")).isEqualTo(Long.toString(50L << 30));
+
+    ConceptErasure e = erasure();
+    TrainingResources r = new TrainingResources();
+    r.setScratch(new Quantity("200G"));
+    e.getSpec().setResources(r);
+    pod = factory.build(e).getSpec().getTemplate().getSpec();
+    assertThat(scratchLimit(pod)).isEqualTo(new Quantity("200G"));
+    assertThat(pod.getContainers().get(0).getResources().getRequests())
+        .containsEntry("ephemeral-storage", new Quantity("200G"));
+    assertThat(env(pod, "CE_SCRATCH_SIZE_BYTES")).isEqualTo("200000000000");
+  }
+
+  private static Quantity scratchLimit(PodSpec pod) {
+    return pod.getVolumes().stream()
+        .filter(v -> "scratch".equals(v.getName()))
+        .findFirst()
+        .orElseThrow()
+        .getEmptyDir()
+        .getSizeLimit();
+  }
+
+  private static String env(PodSpec pod, String name) {
+    return pod.getContainers().get(0).getEnv().stream()
+        .filter(v -> name.equals(v.getName()))
+        .findFirst()
+        .orElseThrow()
+        .getValue();
+  }
+
+  @Test
   void credentialsOnlyAsMountedSecretReferences() {
     PodSpec pod = factory.build(erasure()).getSpec().getTemplate().getSpec();
     Container trainer = pod.getContainers().get(0);

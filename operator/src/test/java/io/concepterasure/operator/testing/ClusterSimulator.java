@@ -2,6 +2,8 @@ package io.concepterasure.operator.testing;
 
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -74,7 +76,10 @@ public final class ClusterSimulator {
         .withName(job.getMetadata().getName())
         .editStatus(
             j -> {
-              j.getStatus().setStartTime(now());
+              // The API server refuses to change startTime of a running (unsuspended) Job.
+              if (j.getStatus().getStartTime() == null) {
+                j.getStatus().setStartTime(now());
+              }
               j.getStatus().setActive(1);
               return j;
             });
@@ -134,6 +139,81 @@ public final class ClusterSimulator {
                                   .build())
                           .build()));
         });
+  }
+
+  /**
+   * What the kubelet reports while it prepares a pod's volumes and image: Pending, scheduled at
+   * {@code scheduledAt}, the container waiting with reason ContainerCreating.
+   */
+  public Pod podCreating(Pod pod, Instant scheduledAt) {
+    return editPodStatus(
+        pod,
+        p -> {
+          p.getStatus().setPhase("Pending");
+          p.getStatus()
+              .setConditions(
+                  List.of(condition("PodScheduled", "True", null, null, scheduledAt.toString())));
+          p.getStatus()
+              .setContainerStatuses(
+                  List.of(
+                      new ContainerStatusBuilder()
+                          .withName("trainer")
+                          .withImage(p.getSpec().getContainers().get(0).getImage())
+                          .withImageID("")
+                          .withReady(false)
+                          .withRestartCount(0)
+                          .withStarted(false)
+                          .withState(
+                              new ContainerStateBuilder()
+                                  .withNewWaiting()
+                                  .withReason("ContainerCreating")
+                                  .endWaiting()
+                                  .build())
+                          .build()));
+        });
+  }
+
+  /**
+   * An Event about the pod as the kubelet (or the attach-detach controller) records it: the core v1
+   * API, involvedObject the pod with its uid, source and timestamps set.
+   */
+  public Event podEvent(Pod pod, String type, String reason, String message, String component) {
+    Pod current =
+        client
+            .pods()
+            .inNamespace(pod.getMetadata().getNamespace())
+            .withName(pod.getMetadata().getName())
+            .get();
+    return client
+        .v1()
+        .events()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .resource(
+            new EventBuilder()
+                .withNewMetadata()
+                .withName(pod.getMetadata().getName() + "." + Long.toHexString(System.nanoTime()))
+                .withNamespace(pod.getMetadata().getNamespace())
+                .endMetadata()
+                .withNewInvolvedObject()
+                .withApiVersion("v1")
+                .withKind("Pod")
+                .withName(current.getMetadata().getName())
+                .withNamespace(current.getMetadata().getNamespace())
+                .withUid(current.getMetadata().getUid())
+                .withResourceVersion(current.getMetadata().getResourceVersion())
+                .endInvolvedObject()
+                .withType(type)
+                .withReason(reason)
+                .withMessage(message)
+                .withNewSource()
+                .withComponent(component)
+                .withHost(component.equals("kubelet") ? "node-1" : null)
+                .endSource()
+                .withFirstTimestamp(now())
+                .withLastTimestamp(now())
+                .withCount(1)
+                .build())
+        .create();
   }
 
   public Pod podUnschedulable(Pod pod, String message, Instant since) {

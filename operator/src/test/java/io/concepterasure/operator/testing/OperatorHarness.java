@@ -2,6 +2,7 @@ package io.concepterasure.operator.testing;
 
 import io.concepterasure.operator.ConceptErasureReconciler;
 import io.concepterasure.operator.config.OperatorSettings;
+import io.concepterasure.operator.dependent.TrainerServiceAccountDependentResource;
 import io.concepterasure.operator.dependent.TrainingJobDependentResource;
 import io.concepterasure.operator.metrics.OperatorMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -65,6 +66,9 @@ public final class OperatorHarness implements AutoCloseable {
           DependentResourceFactory.DEFAULT.createFrom(spec, configuration);
       if (dependent instanceof TrainingJobDependentResource job) {
         job.setSettings(settings);
+      }
+      if (dependent instanceof TrainerServiceAccountDependentResource account) {
+        account.setSettings(settings);
       }
       return dependent;
     }

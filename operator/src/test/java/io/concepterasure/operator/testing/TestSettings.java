@@ -2,6 +2,7 @@ package io.concepterasure.operator.testing;
 
 import io.concepterasure.operator.config.OperatorSettings;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Operator settings for tests, with short time limits. */
 public record TestSettings(
@@ -9,8 +10,13 @@ public record TestSettings(
     Duration imagePullFailureTimeout,
     Duration crashLoopFailureTimeout,
     Duration unschedulableReportAfter,
+    Duration containerCreatingReportAfter,
+    Duration podStartFailureTimeout,
     String defaultCpu,
-    String defaultMemory)
+    String defaultMemory,
+    String defaultScratch,
+    Optional<String> trainerServiceAccountAnnotations,
+    Optional<String> trainerPodLabels)
     implements OperatorSettings {
 
   public static TestSettings defaults() {
@@ -19,8 +25,13 @@ public record TestSettings(
         Duration.ofMinutes(10),
         Duration.ofMinutes(10),
         Duration.ofMinutes(2),
+        Duration.ofMinutes(2),
+        Duration.ofMinutes(15),
         "4",
-        "32Gi");
+        "32Gi",
+        "50Gi",
+        Optional.empty(),
+        Optional.empty());
   }
 
   public TestSettings withImagePullFailureTimeout(Duration d) {
@@ -29,8 +40,13 @@ public record TestSettings(
         d,
         crashLoopFailureTimeout,
         unschedulableReportAfter,
+        containerCreatingReportAfter,
+        podStartFailureTimeout,
         defaultCpu,
-        defaultMemory);
+        defaultMemory,
+        defaultScratch,
+        trainerServiceAccountAnnotations,
+        trainerPodLabels);
   }
 
   public TestSettings withUnschedulableReportAfter(Duration d) {
@@ -39,8 +55,43 @@ public record TestSettings(
         imagePullFailureTimeout,
         crashLoopFailureTimeout,
         d,
+        containerCreatingReportAfter,
+        podStartFailureTimeout,
         defaultCpu,
-        defaultMemory);
+        defaultMemory,
+        defaultScratch,
+        trainerServiceAccountAnnotations,
+        trainerPodLabels);
+  }
+
+  public TestSettings withPodStart(Duration reportAfter, Duration failureTimeout) {
+    return new TestSettings(
+        trainerImage,
+        imagePullFailureTimeout,
+        crashLoopFailureTimeout,
+        unschedulableReportAfter,
+        reportAfter,
+        failureTimeout,
+        defaultCpu,
+        defaultMemory,
+        defaultScratch,
+        trainerServiceAccountAnnotations,
+        trainerPodLabels);
+  }
+
+  public TestSettings withWorkloadIdentity(String serviceAccountAnnotations, String podLabels) {
+    return new TestSettings(
+        trainerImage,
+        imagePullFailureTimeout,
+        crashLoopFailureTimeout,
+        unschedulableReportAfter,
+        containerCreatingReportAfter,
+        podStartFailureTimeout,
+        defaultCpu,
+        defaultMemory,
+        defaultScratch,
+        Optional.ofNullable(serviceAccountAnnotations),
+        Optional.ofNullable(podLabels));
   }
 
   @Override
