@@ -66,3 +66,37 @@ optional digest: the digest replaces the tag. Takes a dict: image, digest.
 {{- .image -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+What the operator does in the namespaces it watches: watch ConceptErasures (patch: its finalizer)
+and write their status, make and follow each one's Job, request ConfigMap, trainer
+ServiceAccount/Role/RoleBinding, read the Job's pods and list their Events, record Events, suspend
+through Kueue's Workloads. The same rules as manifests/rbac.yaml (HelmChartTest keeps them equal);
+a ClusterRole in the cluster-wide mode, a Role per watched namespace in the namespaced mode.
+*/}}
+{{- define "cerase.rules" -}}
+- apiGroups: ["concepterasure.io"]
+  resources: ["concepterasures"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["concepterasure.io"]
+  resources: ["concepterasures/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps", "serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "patch", "update"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "patch", "update"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["get", "list", "create", "update", "patch"]
+- apiGroups: ["kueue.x-k8s.io"]
+  resources: ["workloads"]
+  verbs: ["get", "list", "patch"]
+{{- end -}}

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -184,11 +185,52 @@ class HelmChartTest {
   }
 
   @Test
-  void watchedNamespacesReachTheOperator() throws Exception {
+  void namespacedModeGrantsRolesInTheWatchedNamespacesOnly() throws Exception {
+    KubernetesClient client = API_SERVER.client();
+    String release = "scoped";
+    String operatorNamespace = "scoped-system";
     List<HasMetadata> chart =
-        render(RELEASE, NAMESPACE, "--set", "watchNamespaces={team-a,team-b}");
+        render(release, operatorNamespace, "--set", "watchNamespaces={team-a,team-b}");
     assertThat(env(operatorContainer(chart), "QUARKUS_OPERATOR_SDK_NAMESPACES"))
         .isEqualTo("team-a,team-b");
+    assertThat(chart).noneMatch(i -> i instanceof ClusterRole || i instanceof ClusterRoleBinding);
+
+    ClusterRole clusterWide =
+        one(load(client, REPO.resolve("manifests/rbac.yaml")), ClusterRole.class);
+    String fullname = release + "-concept-erasure-operator";
+    for (String watched : List.of("team-a", "team-b")) {
+      Role role = named(chart, Role.class, watched, fullname);
+      assertThat(role.getRules()).isEqualTo(clusterWide.getRules());
+      RoleBinding binding = named(chart, RoleBinding.class, watched, fullname);
+      assertThat(binding.getRoleRef().getName()).isEqualTo(fullname);
+      assertThat(binding.getSubjects())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.getName()).isEqualTo(fullname);
+                assertThat(s.getNamespace()).isEqualTo(operatorNamespace);
+              });
+    }
+    // Leader election stays in the operator's own namespace.
+    assertThat(named(chart, Role.class, operatorNamespace, fullname + "-leader-election"))
+        .isNotNull();
+
+    for (String namespace : List.of(operatorNamespace, "team-a", "team-b", "team-c")) {
+      createNamespace(namespace);
+    }
+    for (HasMetadata item : chart) {
+      client.resource(item).serverSideApply();
+    }
+    String operator = "system:serviceaccount:" + operatorNamespace + ":" + fullname;
+    assertThat(allowed(operator, "create", "batch", "jobs", "team-a")).isTrue();
+    assertThat(allowed(operator, "watch", "concepterasure.io", "concepterasures", "team-b"))
+        .isTrue();
+    assertThat(allowed(operator, "create", "batch", "jobs", "team-c"))
+        .as("a namespace it does not watch")
+        .isFalse();
+    assertThat(allowed(operator, "list", "concepterasure.io", "concepterasures", null))
+        .as("nothing cluster-wide")
+        .isFalse();
   }
 
   @Test
@@ -424,6 +466,20 @@ class HelmChartTest {
     List<T> found = items.stream().filter(type::isInstance).map(type::cast).toList();
     assertThat(found).as(type.getSimpleName()).hasSize(1);
     return found.get(0);
+  }
+
+  private static <T extends HasMetadata> T named(
+      List<HasMetadata> items, Class<T> type, String namespace, String name) {
+    return items.stream()
+        .filter(type::isInstance)
+        .map(type::cast)
+        .filter(
+            i ->
+                namespace.equals(i.getMetadata().getNamespace())
+                    && name.equals(i.getMetadata().getName()))
+        .findFirst()
+        .orElseThrow(
+            () -> new AssertionError("no " + type.getSimpleName() + " " + namespace + "/" + name));
   }
 
   private static List<HasMetadata> load(KubernetesClient client, Path file) throws IOException {
