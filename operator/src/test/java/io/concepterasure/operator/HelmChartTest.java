@@ -158,6 +158,21 @@ class HelmChartTest {
   }
 
   @Test
+  void theChartsCrdIsACopyOfCrds() throws Exception {
+    Path chartCrds = CHART.resolve("crds");
+    assertThat(Files.isSymbolicLink(chartCrds)).as("a symlink breaks a copied chart").isFalse();
+    assertThat(fileNames(chartCrds))
+        .as("tools/update-crds.sh copies crds/ into the chart")
+        .isEqualTo(fileNames(REPO.resolve("crds")))
+        .isNotEmpty();
+    for (String name : fileNames(chartCrds)) {
+      assertThat(Files.readAllBytes(chartCrds.resolve(name)))
+          .as("%s differs from crds/: run tools/update-crds.sh", name)
+          .isEqualTo(Files.readAllBytes(REPO.resolve("crds").resolve(name)));
+    }
+  }
+
+  @Test
   void imagesMayBePinnedByDigest() throws Exception {
     Container tagged = operatorContainer(render(RELEASE, NAMESPACE));
     assertThat(tagged.getImage())
@@ -454,6 +469,12 @@ class HelmChartTest {
 
   private static String portAndProtocol(NetworkPolicyPort port) {
     return port.getPort().getIntVal() + "/" + port.getProtocol();
+  }
+
+  private static Set<String> fileNames(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).collect(Collectors.toSet());
+    }
   }
 
   private static Set<String> kindsAndNames(List<HasMetadata> items) {
