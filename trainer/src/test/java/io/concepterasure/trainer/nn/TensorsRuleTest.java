@@ -50,7 +50,10 @@ class TensorsRuleTest {
           "(D)" + NDARRAY);
 
   /** Tensors is the one place; SafetensorsReader clones its staging buffer itself. */
-  private static final List<String> ALLOWED = List.of("nn/Tensors.class", "io/SafetensorsReader");
+  // NudeNet's arrays belong to the ONNX Runtime engine, which has no autograd for a collected Java
+  // array to corrupt: the rule is about libtorch's.
+  private static final List<String> ALLOWED =
+      List.of("nn/Tensors.class", "io/SafetensorsReader", "evaluation/NudeNet.class");
 
   @Test
   void noClassButTensorsWrapsJavaMemory() throws IOException {
