@@ -42,6 +42,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.jboss.logging.Logger;
@@ -149,10 +150,17 @@ public class ConceptErasureReconciler
       metrics.finished(next);
     }
 
-    UpdateControl<ConceptErasure> control =
-        ConceptErasureStatusAggregator.differs(previous, next)
-            ? UpdateControl.patchStatus(statusPatch(erasure, next))
-            : UpdateControl.noUpdate();
+    UpdateControl<ConceptErasure> control = UpdateControl.noUpdate();
+    if (ConceptErasureStatusAggregator.differs(previous, next)) {
+      ConceptErasure applied =
+          context.resourceOperations().serverSideApplyPrimaryStatus(statusPatch(erasure, next));
+      if (changedMeanwhile(erasure, applied)) {
+        // JOSDK 5.3 defers the informer's events while our patch is in flight and then drops
+        // them as our own: a deletion or spec change that landed meanwhile would never be
+        // reconciled (seen: a deleted resource kept its finalizer). The patch's answer shows it.
+        return control.rescheduleAfter(Duration.ZERO);
+      }
+    }
     if (state.recheckAfter() != null) {
       control.rescheduleAfter(state.recheckAfter());
     }
@@ -165,6 +173,13 @@ public class ConceptErasureReconciler
       control.rescheduleAfter(Duration.ofSeconds(1));
     }
     return control;
+  }
+
+  /** Whether someone deleted the resource or changed its spec while this reconciliation ran. */
+  static boolean changedMeanwhile(ConceptErasure reconciled, ConceptErasure applied) {
+    return applied.isMarkedForDeletion()
+        || !Objects.equals(
+            applied.getMetadata().getGeneration(), reconciled.getMetadata().getGeneration());
   }
 
   @Override
