@@ -18,10 +18,13 @@ import org.junit.jupiter.api.Test;
 /**
  * The DJL path against the Python nudenet 3.4.2 package's own outputs on neutral images made by the
  * project (gradients and plain shapes; tools/parity/make_nudenet_fixture.py): raw model rows,
- * detect()'s detections, and its postprocessing at lowered thresholds, within 1e-4.
+ * detect()'s detections, and its postprocessing at lowered thresholds, within 1e-4 or, for values
+ * in pixels, 1e-5 of their size: ONNX Runtime picks its kernels by CPU (AVX2, AVX-512), and a box
+ * coordinate near 150 was measured 1.7e-4 (11 float ulps) apart on a CI machine.
  */
 class NudeNetParityTest {
   private static final double TOLERANCE = 1e-4;
+  private static final double RELATIVE_TOLERANCE = 1e-5;
   private static final String DIR = "/nudenet/";
   private static NudeNet detector;
   private static JsonNode fixture;
@@ -49,6 +52,10 @@ class NudeNetParityTest {
     }
   }
 
+  private static double tolerance(double expected) {
+    return Math.max(TOLERANCE, RELATIVE_TOLERANCE * Math.abs(expected));
+  }
+
   @Test
   void theLabelsAndTheModelAreThePackagesOwn() {
     List<String> labels = new ArrayList<>();
@@ -73,7 +80,7 @@ class NudeNetParityTest {
           values++;
           assertThat((double) output[f][row])
               .as("%s row %d feature %d", entry.get("file").asText(), row, f)
-              .isCloseTo(expected.get(f).asDouble(), within(TOLERANCE));
+              .isCloseTo(expected.get(f).asDouble(), within(tolerance(expected.get(f).asDouble())));
         }
       }
     }
@@ -128,7 +135,7 @@ class NudeNetParityTest {
         for (int k = 0; k < 4; k++) {
           double want = e.get("floatBox").get(k).asDouble();
           worstBox = Math.max(worstBox, Math.abs(box[k] - want));
-          assertThat((double) box[k]).isCloseTo(want, within(TOLERANCE));
+          assertThat((double) box[k]).isCloseTo(want, within(tolerance(want)));
         }
         detections++;
       }
