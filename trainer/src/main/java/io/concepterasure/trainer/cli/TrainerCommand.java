@@ -18,9 +18,11 @@ import picocli.CommandLine.ScopeType;
     subcommands = {
       GenerateCommand.class,
       EraseCommand.class,
+      PurifyCommand.class,
       PretrainToyCommand.class,
       BenchCommand.class,
       BenchErasureCommand.class,
+      BenchPurificationCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class TrainerCommand implements Runnable {

@@ -1,6 +1,7 @@
 package io.concepterasure.trainer.pipeline;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Tensors;
@@ -50,6 +51,34 @@ public final class ImageGrid {
       out.add(image);
     }
     return out;
+  }
+
+  /**
+   * The inverse of {@link #toImages}: 8-bit RGB images (any alpha ignored) of one size as {@code
+   * (N, 3, H, W)} in [0, 1].
+   */
+  public static NDArray fromImages(NDManager manager, List<BufferedImage> images) {
+    if (images.isEmpty()) {
+      throw new IllegalArgumentException("no images");
+    }
+    int w = images.get(0).getWidth();
+    int h = images.get(0).getHeight();
+    int plane = h * w;
+    float[] values = new float[images.size() * 3 * plane];
+    for (int i = 0; i < images.size(); i++) {
+      BufferedImage image = images.get(i);
+      if (image.getWidth() != w || image.getHeight() != h) {
+        throw new IllegalArgumentException("images of one batch differ in size");
+      }
+      int[] rgb = image.getRGB(0, 0, w, h, null, 0, w);
+      int base = i * 3 * plane;
+      for (int p = 0; p < plane; p++) {
+        values[base + p] = ((rgb[p] >> 16) & 0xff) / 255f;
+        values[base + plane + p] = ((rgb[p] >> 8) & 0xff) / 255f;
+        values[base + 2 * plane + p] = (rgb[p] & 0xff) / 255f;
+      }
+    }
+    return Tensors.create(manager, values, new Shape(images.size(), 3, h, w));
   }
 
   /** Lays images out row by row, {@code columns} to a row; all must have the same size. */

@@ -86,9 +86,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     try {
       DiffusersModelLayout.Component text = layout.textEncoder();
       CLIPTextModel textEncoder = CLIPTextModel.load(text.config(), text.weights(), manager, dtype);
-      DiffusersModelLayout.Component u = layout.unet();
-      UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(u.config()));
-      StateDictLoader.load(unet, u.weights(), manager, dtype);
+      UNet2DConditionModel unet = loadUNet(layout, manager, dtype);
       // diffusers' UNet2DConditionModel default; only the default image size depends on it.
       int sampleSize = unet.config().sampleSizeOr(64);
       DiffusersModelLayout.Component v = layout.vae();
@@ -100,6 +98,33 @@ public final class StableDiffusionPipeline implements AutoCloseable {
       tokenizer.close();
       throw e;
     }
+  }
+
+  /**
+   * The UNet alone of a diffusers folder (e.g. an erased model, whose other components are the
+   * original's).
+   */
+  public static UNet2DConditionModel loadUNet(Path dir, NDManager manager, DataType dtype)
+      throws IOException {
+    DiffusersModelLayout layout = DiffusersModelLayout.open(dir);
+    expect(layout, DiffusersModelLayout.UNET, "UNet2DConditionModel");
+    return loadUNet(layout, manager, dtype);
+  }
+
+  private static UNet2DConditionModel loadUNet(
+      DiffusersModelLayout layout, NDManager manager, DataType dtype) throws IOException {
+    DiffusersModelLayout.Component u = layout.unet();
+    UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.read(u.config()));
+    StateDictLoader.load(unet, u.weights(), manager, dtype);
+    return unet;
+  }
+
+  /**
+   * This pipeline with another UNet of the same architecture; every other component is shared, so
+   * close only this one.
+   */
+  public StableDiffusionPipeline withUNet(UNet2DConditionModel other) {
+    return new StableDiffusionPipeline(tokenizer, textEncoder, other, vae, scheduler, sampleSize);
   }
 
   private static void expect(DiffusersModelLayout layout, String name, String... classes)
