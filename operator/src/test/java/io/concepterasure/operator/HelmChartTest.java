@@ -145,6 +145,19 @@ class HelmChartTest {
           .as("alpha's selector %s picks beta's pods", selector)
           .isFalse();
     }
+    // Each release elects on its own Lease; a release named like the chart on manifests/' one.
+    Set<String> leases = new HashSet<>();
+    for (List<HasMetadata> release : releases.subList(0, 2)) {
+      leases.add(env(operatorContainer(release), "CONCEPTERASURE_LEASE_NAME"));
+    }
+    assertThat(leases)
+        .containsExactlyInAnyOrder(
+            "alpha-concept-erasure-operator-lease", "beta-concept-erasure-operator-lease");
+    assertThat(
+            env(
+                operatorContainer(render("concept-erasure-operator", "ops")),
+                "CONCEPTERASURE_LEASE_NAME"))
+        .isEqualTo("concept-erasure-operator-lease");
     // Each binding grants to its own release's ServiceAccount.
     for (List<HasMetadata> release : releases) {
       String serviceAccount =

@@ -40,6 +40,14 @@ class OperatorApplicationTest {
   @TestHTTPResource("/q/metrics")
   URL metrics;
 
+  @Inject LeaderElection leaderElection;
+
+  @Test
+  void theLeaseIsNamedByConfiguration() {
+    // src/test/resources/application.properties sets it as the chart's env does for a release.
+    assertThat(leaderElection.getLeaseName()).isEqualTo("from-config-lease");
+  }
+
   @Test
   void reconcilesWithTheConfiguredImageAndServesProbesAndMetrics() throws Exception {
     client

@@ -81,4 +81,11 @@ public interface OperatorSettings {
    * on pods labelled {@code azure.workload.identity/use=true}).
    */
   Optional<String> trainerPodLabels();
+
+  /**
+   * The Lease that replicas elect a leader on, in the operator's namespace. The chart names it
+   * after its release, so two releases in one namespace elect apart.
+   */
+  @WithDefault("concept-erasure-operator-lease")
+  String leaseName();
 }

@@ -19,6 +19,11 @@ public record TestSettings(
     Optional<String> trainerPodLabels)
     implements OperatorSettings {
 
+  @Override
+  public String leaseName() {
+    return "concept-erasure-operator-lease";
+  }
+
   public static TestSettings defaults() {
     return new TestSettings(
         "registry.example/concepterasure/trainer:test",
