@@ -60,8 +60,13 @@ public final class SafetensorsWriter {
           new Source(e.getKey(), dtype, array.getShape().getShape()) {
             @Override
             ByteBuffer bytes() {
-              // DJL hands the data back in native order; the format is little-endian.
-              ByteBuffer data = array.toByteBuffer();
+              // A direct view of the tensor's own memory (a contiguous copy if it is not), written
+              // at once while the tensor lives: toByteBuffer() would copy each tensor into a heap
+              // array, garbage that a 3.4 GB UNet piles up faster than the heap collects it, and
+              // FileChannel would copy that again into a cached direct buffer of the largest
+              // tensor's size. DJL hands the data back in native order; the format is
+              // little-endian.
+              ByteBuffer data = array.toByteBuffer(true);
               if (data.order() != ByteOrder.LITTLE_ENDIAN && dtype.byteSize() > 1) {
                 throw new UnsupportedOperationException("big-endian platforms are not supported");
               }

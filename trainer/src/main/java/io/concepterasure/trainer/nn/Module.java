@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The counterpart of {@code torch.nn.Module}: a tree of named children and named parameters, so
@@ -72,6 +73,20 @@ public abstract class Module {
     }
     NDScope.register(out);
     return out;
+  }
+
+  /**
+   * {@code f(x)}, closing {@code x} once the result exists (unless {@code f} returned it): a chain
+   * of layers then holds one intermediate at a time, as torch frees a value nobody holds. Closing
+   * drops only our handle; a tensor autograd saved for the backward pass stays alive. {@code x}
+   * must be an intermediate of the caller's own, never its input.
+   */
+  protected static NDArray thenClose(NDArray x, UnaryOperator<NDArray> f) {
+    NDArray y = f.apply(x);
+    if (y != x) {
+      x.close();
+    }
+    return y;
   }
 
   private void collect(String prefix, Map<String, Parameter> out) {

@@ -27,7 +27,7 @@ public final class Upsample2D extends Module {
         hiddenStates
             .getNDArrayInternal()
             .interpolation(new long[] {outputHeight, outputWidth}, NEAREST, false);
-    return conv.forward(x);
+    return thenClose(x, conv::forward);
   }
 
   public NDArray forward(NDArray hiddenStates) {

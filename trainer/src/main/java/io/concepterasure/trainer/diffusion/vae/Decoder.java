@@ -44,10 +44,12 @@ public final class Decoder extends Module {
   }
 
   public NDArray forward(NDArray latent) {
-    NDArray h = midBlock.forward(convIn.forward(latent));
+    NDArray h = thenClose(convIn.forward(latent), midBlock::forward);
     for (UpDecoderBlock2D block : upBlocks) {
-      h = block.forward(h);
+      h = thenClose(h, block::forward);
     }
-    return convOut.forward(Activations.silu(convNormOut.forward(h)));
+    h = thenClose(h, convNormOut::forward);
+    h = thenClose(h, Activations::silu);
+    return thenClose(h, convOut::forward);
   }
 }

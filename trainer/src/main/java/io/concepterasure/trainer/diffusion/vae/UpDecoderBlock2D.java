@@ -35,13 +35,14 @@ public final class UpDecoderBlock2D extends Module {
   }
 
   public NDArray forward(NDArray hiddenStates) {
+    // Each layer's output replaces the previous one (never the caller's input, which it owns).
     NDArray h = hiddenStates;
     for (ResnetBlock2D resnet : resnets) {
-      h = resnet.forward(h, null);
+      h = h == hiddenStates ? resnet.forward(h, null) : thenClose(h, x -> resnet.forward(x, null));
     }
     if (upsamplers != null) {
       for (Upsample2D up : upsamplers) {
-        h = up.forward(h);
+        h = h == hiddenStates ? up.forward(h) : thenClose(h, up::forward);
       }
     }
     return h;
