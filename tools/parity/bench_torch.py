@@ -47,8 +47,16 @@ TRAINABLE = {
     "all": lambda name: True,
     "crossAttention": lambda name: "attn2" in name,
     "crossAttentionKV": lambda name: "attn2.to_k" in name or "attn2.to_v" in name,
-    "nonCrossAttention": lambda name: "attn2" not in name,
+    "nonCrossAttention": lambda name: _esd_noxattn(name),
 }
+
+
+def _esd_noxattn(name: str) -> bool:
+    """ESD-u: no attn2, time embedding, conv_in/conv_out or norms (TrainableParameterSet.java)."""
+    if "attn2" in name or name.startswith(("time_embedding.", "conv_in.", "conv_out.")):
+        return False
+    layer = name.split(".")[-2] if "." in name else name
+    return not layer.startswith("norm") and layer != "conv_norm_out"
 
 
 def load_unet(args) -> tuple[UNet2DConditionModel, str]:

@@ -10,7 +10,10 @@ public enum ParameterSet {
   /** Only attn2.to_k and attn2.to_v. */
   @JsonProperty("crossAttentionKV")
   CROSS_ATTENTION_KV,
-  /** Everything but attn2: suits global concepts that appear without being named. */
+  /**
+   * ESD-u's set (ESD's noxattn): the linear and convolution layers outside attn2, without the time
+   * embedding, conv_in, conv_out and the norms; suits global concepts that appear unnamed.
+   */
   @JsonProperty("nonCrossAttention")
   NON_CROSS_ATTENTION,
   /** The whole UNet. */

@@ -183,10 +183,13 @@ public final class ErasureBenchmark {
   public static final List<Variant> VARIANTS =
       List.of(
           new Variant("allButOne", "allButOne", "crossAttention", List.of(1e-4, 3e-4, 1e-3)),
+          new Variant("allButOne-kv", "allButOne", "crossAttentionKV", List.of(1e-4, 3e-4, 1e-3)),
           new Variant("esd-x", "esd", "crossAttention", List.of(1e-4, 3e-4, 1e-3)),
+          // ESD-u as ESD's noxattn trains it (TrainableParameterSet.NON_CROSS_ATTENTION).
           new Variant("esd-u", "esd", "nonCrossAttention", List.of(1e-5, 3e-5, 1e-4)),
+          // Concept Ablation's default parameter group: the cross-attention's to_k and to_v.
           new Variant(
-              "conceptAblation", "conceptAblation", "crossAttention", List.of(1e-4, 3e-4, 1e-3)));
+              "conceptAblation", "conceptAblation", "crossAttentionKV", List.of(1e-4, 3e-4, 1e-3)));
 
   /** How much each run trains and how much it samples. */
   public record Protocol(

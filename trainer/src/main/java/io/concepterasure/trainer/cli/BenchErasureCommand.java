@@ -89,8 +89,10 @@ public final class BenchErasureCommand implements Callable<Integer> {
 
   @Option(
       names = "--ddim-steps",
-      defaultValue = "20",
-      description = "the method's ddimSteps (x_t sampling) (default: ${DEFAULT-VALUE})")
+      defaultValue = "50",
+      description =
+          "the method's ddimSteps (x_t sampling); the request's default, so that training"
+              + " timesteps are not only the evaluation's 20 (default: ${DEFAULT-VALUE})")
   int ddimSteps;
 
   @Option(
@@ -143,7 +145,7 @@ public final class BenchErasureCommand implements Callable<Integer> {
   @Option(
       names = "--variants",
       split = ",",
-      description = "only these methods (allButOne, esd-x, esd-u, conceptAblation)")
+      description = "only these methods (allButOne, allButOne-kv, esd-x, esd-u, conceptAblation)")
   List<String> variants;
 
   @Option(

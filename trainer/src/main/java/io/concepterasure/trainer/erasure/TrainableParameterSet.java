@@ -13,7 +13,13 @@ public enum TrainableParameterSet {
   CROSS_ATTENTION("crossAttention", name -> name.contains("attn2")),
   CROSS_ATTENTION_KV(
       "crossAttentionKV", name -> name.contains("attn2.to_k.") || name.contains("attn2.to_v.")),
-  NON_CROSS_ATTENTION("nonCrossAttention", name -> !name.contains("attn2")),
+  /**
+   * ESD-u: what ESD's {@code noxattn} trains. The linear and convolution layers outside
+   * cross-attention, without the global time embedding, {@code conv_in}, {@code conv_out} and the
+   * normalisation layers (ESD's diffusers code selects Linear and Conv2d modules only; its CompVis
+   * code leaves out {@code time_embed} and {@code out.}).
+   */
+  NON_CROSS_ATTENTION("nonCrossAttention", TrainableParameterSet::isEsdUnconditional),
   ALL("all", name -> true);
 
   private final String specName;
@@ -52,6 +58,19 @@ public enum TrainableParameterSet {
               + " parameters)");
     }
     return out;
+  }
+
+  private static boolean isEsdUnconditional(String name) {
+    if (name.contains("attn2")
+        || name.startsWith("time_embedding.")
+        || name.startsWith("conv_in.")
+        || name.startsWith("conv_out.")) {
+      return false;
+    }
+    // The layer is the segment before ".weight"/".bias": norm, norm1..3, conv_norm_out.
+    String[] parts = name.split("\\.");
+    String layer = parts.length >= 2 ? parts[parts.length - 2] : name;
+    return !layer.startsWith("norm") && !layer.equals("conv_norm_out");
   }
 
   public static TrainableParameterSet fromSpecName(String name) {

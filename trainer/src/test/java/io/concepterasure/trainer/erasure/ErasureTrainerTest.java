@@ -122,7 +122,14 @@ class ErasureTrainerTest {
             "transformer.attn2.to_v.weight",
             "transformer.attn2.to_out.0.weight",
             "transformer.attn2.to_out.0.bias");
-    assertThat(TrainableParameterSet.NON_CROSS_ATTENTION.select(params)).hasSize(params.size() - 5);
+    // ESD's noxattn: no cross-attention, conv_in/conv_out, time embedding or norms.
+    assertThat(TrainableParameterSet.NON_CROSS_ATTENTION.select(params).keySet())
+        .containsExactlyInAnyOrder(
+            "transformer.attn1.to_q.weight",
+            "transformer.attn1.to_k.weight",
+            "transformer.attn1.to_v.weight",
+            "transformer.attn1.to_out.0.weight",
+            "transformer.attn1.to_out.0.bias");
     assertThat(TrainableParameterSet.ALL.select(params)).hasSize(params.size());
     assertThatThrownBy(
             () ->

@@ -44,16 +44,39 @@ class TrainableParameterSetUNetTest {
   }
 
   @Test
-  void nonCrossAttentionAndCrossAttentionPartitionTheUNet() {
+  void nonCrossAttentionIsWhatEsdNoxattnTrains() {
     Set<String> cross = TrainableParameterSet.CROSS_ATTENTION.select(unet).keySet();
     Set<String> rest = TrainableParameterSet.NON_CROSS_ATTENTION.select(unet).keySet();
     assertThat(rest)
         .doesNotContainAnyElementsOf(cross)
         .contains(
+            "down_blocks.0.resnets.0.conv1.weight",
+            "down_blocks.0.resnets.0.time_emb_proj.weight",
+            "down_blocks.0.attentions.0.proj_in.weight",
+            "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight",
+            "down_blocks.0.attentions.0.transformer_blocks.0.ff.net.2.weight",
+            "up_blocks.1.upsamplers.0.conv.weight")
+        .doesNotContain(
             "conv_in.weight",
+            "conv_out.bias",
+            "conv_norm_out.weight",
             "time_embedding.linear_1.weight",
-            "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight");
-    assertThat(cross.size() + rest.size()).isEqualTo(unet.size());
+            "down_blocks.0.resnets.0.norm1.weight",
+            "down_blocks.0.attentions.0.norm.bias",
+            "down_blocks.0.attentions.0.transformer_blocks.0.norm2.weight");
+    // What neither set trains: the time embedding, conv_in/conv_out and every normalisation.
+    Set<String> neither = new java.util.TreeSet<>(unet.keySet());
+    neither.removeAll(cross);
+    neither.removeAll(rest);
+    assertThat(neither)
+        .isNotEmpty()
+        .allMatch(
+            n ->
+                n.startsWith("time_embedding.")
+                    || n.startsWith("conv_in.")
+                    || n.startsWith("conv_out.")
+                    || n.startsWith("conv_norm_out.")
+                    || n.matches(".*\\.norm\\d?\\.(weight|bias)"));
     assertThat(TrainableParameterSet.ALL.select(unet)).hasSize(unet.size());
   }
 }
