@@ -24,10 +24,10 @@ public class WriterPeak {
       long start = System.nanoTime();
       SafetensorsWriter.write(out, tensors, Map.of("format", "pt"));
       double seconds = (System.nanoTime() - start) / 1e9;
+      long peak = kib("VmHWM");
       System.out.printf(
           "tensors %.2f GB, resident before %d MB, peak while writing %d MB (+%d MB), %.1f s%n",
-          Files.size(out) / 1e9, loaded / 1024, kib("VmHWM") / 1024,
-          (kib("VmHWM") - loaded) / 1024, seconds);
+          Files.size(out) / 1e9, loaded / 1024, peak / 1024, (peak - loaded) / 1024, seconds);
       Files.delete(out);
     }
   }

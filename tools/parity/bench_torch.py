@@ -42,14 +42,6 @@ CONFIGS = {
     ),
 }
 
-# The trainer's parameter sets (docs: method.md, "What is trained").
-TRAINABLE = {
-    "all": lambda name: True,
-    "crossAttention": lambda name: "attn2" in name,
-    "crossAttentionKV": lambda name: "attn2.to_k" in name or "attn2.to_v" in name,
-    "nonCrossAttention": lambda name: _esd_noxattn(name),
-}
-
 
 def _esd_noxattn(name: str) -> bool:
     """ESD-u: no attn2, time embedding, conv_in/conv_out or norms (TrainableParameterSet.java)."""
@@ -57,6 +49,16 @@ def _esd_noxattn(name: str) -> bool:
         return False
     layer = name.split(".")[-2] if "." in name else name
     return not layer.startswith("norm") and layer != "conv_norm_out"
+
+
+# The trainer's parameter sets (docs: method.md, "What is trained").
+TRAINABLE = {
+    "all": lambda name: True,
+    "crossAttention": lambda name: "attn2" in name,
+    "crossAttentionKV": lambda name: "attn2.to_k" in name or "attn2.to_v" in name,
+    "nonCrossAttention": _esd_noxattn,
+}
+
 
 
 def load_unet(args) -> tuple[UNet2DConditionModel, str]:

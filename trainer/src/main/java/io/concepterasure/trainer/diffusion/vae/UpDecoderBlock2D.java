@@ -35,14 +35,16 @@ public final class UpDecoderBlock2D extends Module {
   }
 
   public NDArray forward(NDArray hiddenStates) {
-    // Each layer's output replaces the previous one (never the caller's input, which it owns).
-    NDArray h = hiddenStates;
-    for (ResnetBlock2D resnet : resnets) {
-      h = h == hiddenStates ? resnet.forward(h, null) : thenClose(h, x -> resnet.forward(x, null));
+    // The first resnet reads the caller's input (the caller owns it); each later layer's output
+    // replaces its predecessor's.
+    NDArray h = resnets.get(0).forward(hiddenStates, null);
+    for (int i = 1; i < resnets.size(); i++) {
+      ResnetBlock2D resnet = resnets.get(i);
+      h = thenClose(h, x -> resnet.forward(x, null));
     }
     if (upsamplers != null) {
       for (Upsample2D up : upsamplers) {
-        h = h == hiddenStates ? up.forward(h) : thenClose(h, up::forward);
+        h = thenClose(h, up::forward);
       }
     }
     return h;
