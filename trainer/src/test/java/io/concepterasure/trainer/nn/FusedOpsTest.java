@@ -11,16 +11,25 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.function.Function;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The fused operators against the unfused DJL path they replace: outputs and gradients equal within
- * float rounding. Tolerance 1e-5 absolute on values of order 1 (the fused kernels sum in another
- * order: the probe measured at most 2.4e-7 on outputs and 1.1e-6 on gradients at SD's shapes; a
- * wrong formula differs by order 1e-1).
+ * float rounding. Tolerance 1e-5 relative to the larger of 1 and the compared tensor's largest
+ * entry: the fused kernels sum in another order (the probe measured at most 2.4e-7 on outputs and
+ * 1.1e-6 on gradients at SD's shapes), and a parameter's gradient sums over the batch and every
+ * position, so it reaches tens and its rounding grows with it (an absolute 1e-5 failed once at
+ * 1.05e-5 on a GroupNorm weight gradient of that size); a wrong formula differs by order 1e-1.
+ * Inputs come from a fixed seed, so a failure repeats.
  */
 class FusedOpsTest {
   private static final float TOLERANCE = 1e-5f;
+
+  @BeforeEach
+  void seed() {
+    Engine.getInstance().setRandomSeed(20261203);
+  }
 
   /** Runs {@code body} on fresh copies of {@code inputs} (requiring gradients), fused or not. */
   private static NDList outputAndGradients(
@@ -65,9 +74,10 @@ class FusedOpsTest {
     for (int i = 0; i < fused.size(); i++) {
       String what = i == 0 ? "output" : "gradient of input " + (i - 1);
       assertThat(fused.get(i).getShape()).as(what).isEqualTo(unfused.get(i).getShape());
+      float scale = Math.max(1f, unfused.get(i).abs().max().getFloat());
       assertThat(fused.get(i).sub(unfused.get(i)).abs().max().getFloat())
-          .as(what)
-          .isLessThan(TOLERANCE);
+          .as(what + " (largest entry " + scale + ")")
+          .isLessThan(TOLERANCE * scale);
       assertThat(fused.get(i).abs().max().getFloat()).as(what + " is not zero").isGreaterThan(0f);
     }
   }
