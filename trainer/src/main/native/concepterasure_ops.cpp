@@ -1,5 +1,7 @@
 // The fused operators DJL 0.36 does not expose (scaled_dot_product_attention, group_norm, silu),
-// called on DJL's own tensors. A DJL array handle is a torch::Tensor* (at::Tensor); results are
+// and aten::linear, which DJL reaches only through libtorch's C++ API (torch::nn::functional::
+// linear: matmul then a separate bias add for any input that is not 2-D), called on DJL's own
+// tensors. A DJL array handle is a torch::Tensor* (at::Tensor); results are
 // returned as new at::Tensor* that DJL wraps and later deletes. The calls go through the
 // dispatcher, so with grad mode on (DJL's GradientCollector, per thread) the results join autograd.
 // Built against PyPI torch 2.7.1's headers, linked to DJL's libtorch 2.7.1 by soname (build.sh).
@@ -8,6 +10,7 @@
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_fused_sdp_choice_ops.h>
 #include <ATen/ops/group_norm_ops.h>
+#include <ATen/ops/linear_ops.h>
 #include <ATen/ops/scaled_dot_product_attention_ops.h>
 #include <ATen/ops/silu_ops.h>
 #include <c10/util/Exception.h>
@@ -79,6 +82,16 @@ JNIEXPORT jlong JNICALL Java_io_concepterasure_trainer_nn_FusedOps_groupNorm(
   return guarded(env, "group_norm", [&] {
     return release(at::_ops::group_norm::call(
         tensor(x), groups, optionalTensor(weight), optionalTensor(bias), eps, true));
+  });
+}
+
+// aten::linear folds a contiguous 3-D input to 2-D and runs one addmm (bias included), as
+// torch.nn.functional.linear does in Python; other inputs take matmul + add as before.
+JNIEXPORT jlong JNICALL Java_io_concepterasure_trainer_nn_FusedOps_linear(JNIEnv* env, jclass,
+                                                                           jlong x, jlong weight,
+                                                                           jlong bias) {
+  return guarded(env, "linear", [&] {
+    return release(at::_ops::linear::call(tensor(x), tensor(weight), optionalTensor(bias)));
   });
 }
 

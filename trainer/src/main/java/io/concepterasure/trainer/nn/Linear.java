@@ -35,7 +35,11 @@ public final class Linear extends Module {
 
   /** Applies to the last axis of {@code x}, any leading axes. */
   public NDArray forward(NDArray x) {
-    return ai.djl.nn.core.Linear.linear(x, weight.array(), bias == null ? null : bias.array())
-        .singletonOrThrow();
+    NDArray b = bias == null ? null : bias.array();
+    if (FusedOps.enabled()) {
+      // aten::linear: one addmm for a contiguous 3-D input (FusedOps#linear says why).
+      return FusedOps.linear(x, weight.array(), b);
+    }
+    return ai.djl.nn.core.Linear.linear(x, weight.array(), b).singletonOrThrow();
   }
 }

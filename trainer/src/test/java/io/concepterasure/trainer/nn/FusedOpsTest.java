@@ -156,6 +156,38 @@ class FusedOpsTest {
   }
 
   @Test
+  void linearEqualsTheUnfusedPathWithGradients() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Linear biased = new Linear(24, 40);
+      Linear unbiased = new Linear(24, 40, false);
+      NDArray weight = manager.randomNormal(new Shape(40, 24));
+      NDArray bias = manager.randomNormal(new Shape(40));
+      Function<NDList, NDArray> withBias =
+          in -> {
+            biased.namedParameters().get("weight").set(in.get(1));
+            biased.namedParameters().get("bias").set(in.get(2));
+            return biased.forward(in.get(0));
+          };
+      // Contiguous 3-D (aten::linear's addmm), 2-D, 4-D, and a transposed (non-contiguous) 3-D.
+      assertSameOutputAndGradients(
+          new NDList(manager.randomNormal(new Shape(2, 50, 24)), weight, bias), withBias);
+      assertSameOutputAndGradients(
+          new NDList(manager.randomNormal(new Shape(7, 24)), weight, bias), withBias);
+      assertSameOutputAndGradients(
+          new NDList(manager.randomNormal(new Shape(2, 3, 5, 24)), weight, bias), withBias);
+      assertSameOutputAndGradients(
+          new NDList(manager.randomNormal(new Shape(2, 24, 50)), weight, bias),
+          in -> withBias.apply(new NDList(in.get(0).transpose(0, 2, 1), in.get(1), in.get(2))));
+      assertSameOutputAndGradients(
+          new NDList(manager.randomNormal(new Shape(2, 50, 24)), weight),
+          in -> {
+            unbiased.namedParameters().get("weight").set(in.get(1));
+            return unbiased.forward(in.get(0));
+          });
+    }
+  }
+
+  @Test
   void siluEqualsTheUnfusedPathWithGradients() {
     try (NDManager manager = NDManager.newBaseManager()) {
       assertSameOutputAndGradients(
@@ -182,6 +214,9 @@ class FusedOpsTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("scaled_dot_product_attention expects");
       assertThat(FusedOps.silu(x).getShape()).isEqualTo(x.getShape());
+      assertThatThrownBy(() -> FusedOps.linear(x, manager.ones(new Shape(3, 5)), null))
+          .isInstanceOf(EngineException.class)
+          .hasMessageContaining("linear");
     }
   }
 }
