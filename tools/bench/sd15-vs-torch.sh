@@ -9,6 +9,9 @@
 #   flock /tmp/ce-build.lock tools/bench/sd15-vs-torch.sh [--model DIR] [--threads 2]
 #       [--train-params crossAttention] [--steps 2] [--only train|generate] [--java-opts '...']
 #       [--java-only]   (the trainer alone, e.g. before/after a change; not a comparison)
+#       [--torch-also PYTHON]   (the step also under another PyTorch, e.g. a venv with torch 2.7.1,
+#                                the libtorch version DJL 0.36 runs: tells the runtime's cost from
+#                                the kernels')
 #
 # Full-size runs take 6-16 GB each: run it inside a memory cgroup (docs/benchmarks.md shows how).
 # Needs trainer/target/trainer.jar and a venv with tools/parity/requirements.txt ($PYTHON).
@@ -24,6 +27,7 @@ steps=2
 only=
 java_opts=
 java_only=
+torch_also=
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     --only) only=$2; shift 2 ;;
     --java-opts) java_opts=$2; shift 2 ;;
     --java-only) java_only=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --torch-also) torch_also=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "sd15-vs-torch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,6 +69,13 @@ if [[ $only != generate ]]; then
     --threads "$threads" --warmup 0 --repeat 1 --train "$params" 2>/dev/null \
     | tail -n 1 | sed 's/^{/{"config": "sd15", "what": "unet-step",/' >>"$results"
   tail -n 1 "$results" >&2; }
+  if [[ -n $torch_also ]]; then
+    echo "train/infer step: torch ($torch_also)" >&2
+    "$torch_also" "$root/tools/parity/bench_torch.py" --model "$model" --inputs "$work/inputs.safetensors" \
+      --threads "$threads" --warmup 0 --repeat 1 --train "$params" 2>/dev/null \
+      | tail -n 1 | sed 's/^{/{"config": "sd15", "what": "unet-step",/' >>"$results"
+    tail -n 1 "$results" >&2
+  fi
 fi
 if [[ $only != train ]]; then
   echo "generate: java" >&2
