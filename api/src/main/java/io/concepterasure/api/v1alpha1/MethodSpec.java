@@ -77,6 +77,11 @@ public class MethodSpec {
   @Max(100)
   private Double preserveWeight;
 
+  @JsonPropertyDescription(
+      "Dtype of the frozen original UNet during training: fp32, or mixed (float16; the trained"
+          + " parameters and the optimiser stay fp32). Unset: mixed on a GPU, fp32 on a CPU.")
+  private Precision precision;
+
   public MethodName getName() {
     return name;
   }
@@ -163,5 +168,13 @@ public class MethodSpec {
 
   public void setPreserveWeight(Double preserveWeight) {
     this.preserveWeight = preserveWeight;
+  }
+
+  public Precision getPrecision() {
+    return precision;
+  }
+
+  public void setPrecision(Precision precision) {
+    this.precision = precision;
   }
 }

@@ -14,6 +14,7 @@ import io.concepterasure.trainer.diffusion.unet.UNet2DConditionConfig;
 import io.concepterasure.trainer.diffusion.unet.UNet2DConditionModel;
 import io.concepterasure.trainer.erasure.TrainableParameterSet;
 import io.concepterasure.trainer.io.SafetensorsReader;
+import io.concepterasure.trainer.io.StateDictLoader;
 import io.concepterasure.trainer.nn.Parameter;
 import io.concepterasure.trainer.optim.AdamOptimizer;
 import java.io.IOException;
@@ -151,6 +152,56 @@ public final class UNetBenchmark implements AutoCloseable {
       // Forces the computation to finish (eager anyway) and reads nothing large.
       unet.forward(inferSample, inferTimestep, inferContext).getShape();
     }
+  }
+
+  /**
+   * method.precision mixed's θ: {@code fp32}'s weights file loaded again in float16, timed over
+   * {@code iterations} guided inference steps (fp32 in and out, as the trainer calls it), and its
+   * prediction compared with {@code fp32}'s on the same inputs. Runs before any training step, so
+   * both hold the file's weights; the float16 copy is freed before returning.
+   */
+  public static Map<String, Object> frozenFp16(
+      UNet2DConditionModel fp32, Path weights, Inputs inputs, int iterations) throws IOException {
+    NDArray sample = NDArrays.concat(new NDList(inputs.sample(), inputs.sample()));
+    NDArray context =
+        NDArrays.concat(
+            new NDList(inputs.encoderHiddenStates().zerosLike(), inputs.encoderHiddenStates()));
+    NDArray timestep = NDArrays.concat(new NDList(inputs.timestep(), inputs.timestep()));
+    Map<String, Object> v = new LinkedHashMap<>();
+    try (NDManager manager = sample.getManager().newSubManager()) {
+      NDArray reference;
+      try (NDScope scope = new NDScope()) {
+        reference = fp32.forward(sample, timestep, context);
+        NDScope.unregister(reference);
+      }
+      reference.attach(manager);
+      double before = ProcessMemory.read().rssMb();
+      UNet2DConditionModel fp16 = new UNet2DConditionModel(fp32.config());
+      StateDictLoader.load(fp16, weights, manager, DataType.FLOAT16);
+      v.put("fp16_unet_added_rss_mb", round(ProcessMemory.read().rssMb() - before, 1));
+      NDArray[] out = new NDArray[1];
+      List<Double> times =
+          timeMs(
+              () -> {
+                try (NDScope scope = new NDScope()) {
+                  NDArray o = fp16.forward(sample, timestep, context);
+                  NDScope.unregister(o);
+                  o.attach(manager);
+                  out[0] = o;
+                }
+              },
+              0,
+              iterations);
+      NDArray diff = out[0].sub(reference);
+      double rms = Math.sqrt(reference.square().mean().getFloat());
+      v.put("infer_fp16_step_ms", round(median(times), 2));
+      v.put("infer_fp16_step_ms_all", times.stream().map(x -> round(x, 2)).toList());
+      v.put("fp16_vs_fp32_rms_relative", Math.sqrt(diff.square().mean().getFloat()) / rms);
+      v.put(
+          "fp16_vs_fp32_max_abs_relative",
+          diff.abs().max().getFloat() / (double) reference.abs().max().getFloat());
+    }
+    return v;
   }
 
   public static List<Double> timeMs(Runnable step, int warmup, int iterations) {

@@ -14,6 +14,8 @@ import io.concepterasure.trainer.io.StateDictLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -93,6 +95,13 @@ public final class BenchCommand implements Callable<Integer> {
   float learningRate;
 
   @Option(
+      names = "--frozen-fp16",
+      description =
+          "first, the frozen UNet of method.precision mixed: load it in float16, time --iterations"
+              + " guided inference steps and compare its prediction with fp32's on the same inputs")
+  boolean frozenFp16;
+
+  @Option(
       names = "--profile",
       description =
           "after the timing, write libtorch profiler traces of one training and one inference step to DIR")
@@ -149,13 +158,20 @@ public final class BenchCommand implements Callable<Integer> {
               ? UNetBenchmark.Inputs.read(inputs, manager)
               : UNetBenchmark.Inputs.random(
                   config, batch, sampleSize(unetDir.resolve("config.json")), manager, 2);
+      Map<String, Object> fp16 =
+          frozenFp16
+              ? UNetBenchmark.frozenFp16(
+                  unet, unetDir.resolve("diffusion_pytorch_model.safetensors"), in, iterations)
+              : Map.of();
       try (UNetBenchmark bench = new UNetBenchmark(unet, in, parameterSet, learningRate)) {
         UNetBenchmark.Report report =
             bench.run(model.toString(), JniUtils.getNumThreads(), warmup, iterations, memorySteps);
         if (profile != null) {
           bench.profile(profile);
         }
-        spec.commandLine().getOut().println(JSON.writeValueAsString(report.values()));
+        Map<String, Object> values = new LinkedHashMap<>(report.values());
+        values.putAll(fp16);
+        spec.commandLine().getOut().println(JSON.writeValueAsString(values));
         spec.commandLine().getOut().flush();
       }
     }

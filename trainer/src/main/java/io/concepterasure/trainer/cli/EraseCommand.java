@@ -114,6 +114,13 @@ public final class EraseCommand implements Callable<Integer> {
   Double preserveWeight;
 
   @Option(
+      names = "--precision",
+      description =
+          "method.precision: fp32, or mixed (the frozen UNet in float16); default mixed on a"
+              + " GPU, fp32 on a CPU")
+  String precision;
+
+  @Option(
       names = "--eval-prompt",
       description = "evaluation.prompts (unrelated prompts to check); repeat")
   List<String> evalPrompts;
@@ -285,6 +292,7 @@ public final class EraseCommand implements Callable<Integer> {
     m.seed = seed != null ? seed : m.seed;
     m.preservePrompts = preservePrompts != null ? preservePrompts : m.preservePrompts;
     m.preserveWeight = preserveWeight != null ? preserveWeight : m.preserveWeight;
+    m.precision = precision != null ? precision : m.precision;
     if (evalPrompts != null) {
       r.evaluation().prompts = evalPrompts;
     }

@@ -30,7 +30,11 @@ public record ErasureRequest(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Concept(String erase, String alternative) {}
 
-  /** The method and its hyperparameters (docs/method.md). */
+  /**
+   * The method and its hyperparameters (docs/method.md); {@code precision} is null when the request
+   * names none (the device decides: {@link Precision#defaultFor}).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Method(
       ErasureMethod name,
       int iterations,
@@ -42,7 +46,8 @@ public record ErasureRequest(
       TrainableParameterSet parameters,
       long seed,
       List<String> preservePrompts,
-      double preserveWeight) {
+      double preserveWeight,
+      Precision precision) {
 
     public Method {
       preservePrompts = List.copyOf(preservePrompts);

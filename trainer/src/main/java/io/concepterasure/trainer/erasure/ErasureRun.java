@@ -1,5 +1,6 @@
 package io.concepterasure.trainer.erasure;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -180,11 +181,12 @@ public final class ErasureRun {
               + " has no alternative concept; concepts[].alternative is ignored");
     }
 
-    try (NDManager manager =
-            NDManager.newBaseManager(
-                device != null ? device.device() : Engine.getInstance().defaultDevice());
+    Device computeOn = device != null ? device.device() : Engine.getInstance().defaultDevice();
+    Precision precision = m.precision() != null ? m.precision() : Precision.defaultFor(computeOn);
+    try (NDManager manager = NDManager.newBaseManager(computeOn);
         StableDiffusionPipeline original =
-            StableDiffusionPipeline.load(modelFolder, manager, DataType.FLOAT32)) {
+            StableDiffusionPipeline.load(
+                modelFolder, manager, DataType.FLOAT32, precision.frozenUNet())) {
       checkJudgeFits(original.defaultImageSize());
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
@@ -212,7 +214,10 @@ public final class ErasureRun {
                         + retain.size()
                         + " retain prompt(s) (μ "
                         + m.preserveWeight()
-                        + ")"));
+                        + ")")
+                + ", precision "
+                + precision.specName()
+                + (precision == Precision.MIXED ? " (frozen UNet in float16)" : ""));
         anchors(request)
             .forEach(
                 a ->
@@ -250,6 +255,7 @@ public final class ErasureRun {
         record.put("modelCommit", modelCommit);
       }
       record.put("device", device != null ? device.name() : manager.getDevice().toString());
+      record.put("precision", precision.specName());
       record.put("startTime", start.toString());
       record.put("resumedFromIteration", firstIteration);
       record.put("finalLosses", losses);

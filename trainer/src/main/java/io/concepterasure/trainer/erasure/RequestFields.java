@@ -121,6 +121,7 @@ public final class RequestFields {
   public static final Field PRESERVE_PROMPTS = list("method.preservePrompts", null, 64);
   public static final Field PRESERVE_PROMPT = text("method.preservePrompts[]", 1024);
   public static final Field PRESERVE_WEIGHT = number("method.preserveWeight", 1.0, 0, 100.0);
+  public static final Field PRECISION = choice("method.precision", null);
   public static final Field EVALUATION_PROMPTS = list("evaluation.prompts", null, 32);
   public static final Field EVALUATION_PROMPT = text("evaluation.prompts[]", 1024);
   public static final Field EVALUATION_SEEDS = list("evaluation.seeds", List.of(0L, 1L), 16);
@@ -145,6 +146,7 @@ public final class RequestFields {
           PRESERVE_PROMPTS,
           PRESERVE_PROMPT,
           PRESERVE_WEIGHT,
+          PRECISION,
           EVALUATION_PROMPTS,
           EVALUATION_PROMPT,
           EVALUATION_SEEDS,

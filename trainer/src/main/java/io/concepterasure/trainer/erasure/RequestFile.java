@@ -88,6 +88,7 @@ public final class RequestFile {
     public Long seed;
     public List<String> preservePrompts;
     public Double preserveWeight;
+    public String precision;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -258,7 +259,10 @@ public final class RequestFile {
         parameters,
         number(m.seed, RequestFields.SEED, problems).longValue(),
         preserve,
-        number(m.preserveWeight, RequestFields.PRESERVE_WEIGHT, problems).doubleValue());
+        number(m.preserveWeight, RequestFields.PRESERVE_WEIGHT, problems).doubleValue(),
+        m.precision == null
+            ? null
+            : parse(() -> Precision.fromSpecName(m.precision), "method.precision", problems));
   }
 
   private static ErasureRequest.EvaluationPlan evaluation(EvaluationPlan e, List<String> problems) {

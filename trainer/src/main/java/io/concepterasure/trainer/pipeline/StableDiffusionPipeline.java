@@ -76,6 +76,16 @@ public final class StableDiffusionPipeline implements AutoCloseable {
    */
   public static StableDiffusionPipeline load(Path dir, NDManager manager, DataType dtype)
       throws IOException {
+    return load(dir, manager, dtype, dtype);
+  }
+
+  /**
+   * As {@link #load(Path, NDManager, DataType)}, with the UNet in {@code unetDtype} (an erasure's
+   * frozen θ in float16, {@code method.precision: mixed}); the UNet takes and returns the other
+   * components' dtype.
+   */
+  public static StableDiffusionPipeline load(
+      Path dir, NDManager manager, DataType dtype, DataType unetDtype) throws IOException {
     DiffusersModelLayout layout = DiffusersModelLayout.open(dir);
     expect(layout, DiffusersModelLayout.TOKENIZER, "CLIPTokenizer", "CLIPTokenizerFast");
     expect(layout, DiffusersModelLayout.TEXT_ENCODER, "CLIPTextModel");
@@ -86,7 +96,7 @@ public final class StableDiffusionPipeline implements AutoCloseable {
     try {
       DiffusersModelLayout.Component text = layout.textEncoder();
       CLIPTextModel textEncoder = CLIPTextModel.load(text.config(), text.weights(), manager, dtype);
-      UNet2DConditionModel unet = loadUNet(layout, manager, dtype);
+      UNet2DConditionModel unet = loadUNet(layout, manager, unetDtype);
       // diffusers' UNet2DConditionModel default; only the default image size depends on it.
       int sampleSize = unet.config().sampleSizeOr(64);
       DiffusersModelLayout.Component v = layout.vae();

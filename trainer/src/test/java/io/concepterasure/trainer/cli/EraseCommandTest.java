@@ -224,6 +224,9 @@ class EraseCommandTest {
     assertThat(run(args(output, 4, "--parameters", "attention").toArray(String[]::new)))
         .isEqualTo(2);
     assertThat(err.toString()).contains("method.parameters: unknown parameter set 'attention'");
+    assertThat(run(args(output, 4, "--precision", "half").toArray(String[]::new))).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("method.precision: unknown precision 'half'; expected one of fp32, mixed");
     assertThat(run(args(output, 0).toArray(String[]::new))).isEqualTo(2);
     assertThat(err.toString()).contains("method.iterations must be > 0 but was 0");
     assertThat(run(args(output, 4, "--concept", " ").toArray(String[]::new))).isEqualTo(2);
@@ -237,6 +240,54 @@ class EraseCommandTest {
     assertThat(err.toString()).contains("invalid input: " + notAModel);
     assertThat(output.resolve("erasure.json")).doesNotExist();
     assertThat(output.resolve("model_index.json")).doesNotExist();
+  }
+
+  @Test
+  void mixedPrecisionHoldsTheFrozenUNetInFloat16AndEndsNearTheFp32Run() throws Exception {
+    Path fp32 = tmp.resolve("fp32");
+    Path mixed = tmp.resolve("mixed");
+    assertThat(run(args(fp32, 4).toArray(String[]::new))).as(err.toString()).isZero();
+    assertThat(run(args(mixed, 4, "--precision", "mixed").toArray(String[]::new)))
+        .as(err.toString())
+        .isZero();
+    assertThat(out.toString() + err.toString())
+        .contains("precision fp32")
+        .contains("precision mixed (frozen UNet in float16)");
+    ObjectMapper json = new ObjectMapper();
+    // Unset, the CPU's default is fp32; the request records only what it named.
+    JsonNode fp32Record = json.readTree(fp32.resolve("erasure.json").toFile());
+    assertThat(fp32Record.path("precision").asText()).isEqualTo("fp32");
+    assertThat(fp32Record.at("/request/method").has("precision")).isFalse();
+    JsonNode mixedRecord = json.readTree(mixed.resolve("erasure.json").toFile());
+    assertThat(mixedRecord.path("precision").asText()).isEqualTo("mixed");
+    assertThat(mixedRecord.at("/request/method/precision").asText()).isEqualTo("mixed");
+
+    // The erased UNet is fp32 either way (same file size as the base's), and the float16 θ moves
+    // φ's trained weights only a little beside how far training moved them.
+    assertThat(Files.size(mixed.resolve(UNET_WEIGHTS)))
+        .isEqualTo(Files.size(base().resolve(UNET_WEIGHTS)));
+    Map<String, float[]> before = tensors(base().resolve(UNET_WEIGHTS));
+    Map<String, float[]> afterFp32 = tensors(fp32.resolve(UNET_WEIGHTS));
+    Map<String, float[]> afterMixed = tensors(mixed.resolve(UNET_WEIGHTS));
+    double moved = 0;
+    double apart = 0;
+    for (String name : before.keySet()) {
+      float[] b = before.get(name);
+      float[] f = afterFp32.get(name);
+      float[] m = afterMixed.get(name);
+      for (int i = 0; i < b.length; i++) {
+        moved += (f[i] - b[i]) * (double) (f[i] - b[i]);
+        apart += (m[i] - f[i]) * (double) (m[i] - f[i]);
+      }
+      if (!name.contains("attn2")) {
+        assertThat(m).as(name).isEqualTo(b);
+      }
+    }
+    System.out.printf(
+        "mixed vs fp32: |mixed - fp32| = %.3g, |fp32 - base| = %.3g%n",
+        Math.sqrt(apart), Math.sqrt(moved));
+    assertThat(apart).isPositive();
+    assertThat(Math.sqrt(apart)).isLessThan(0.25 * Math.sqrt(moved));
   }
 
   @Test

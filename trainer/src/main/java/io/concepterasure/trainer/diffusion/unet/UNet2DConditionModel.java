@@ -1,6 +1,7 @@
 package io.concepterasure.trainer.diffusion.unet;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Activations;
 import io.concepterasure.trainer.nn.Conv2d;
@@ -112,9 +113,27 @@ public final class UNet2DConditionModel extends Module {
    * @param sample noisy latents {@code [batch, in_channels, h, w]}
    * @param timestep a scalar (or one-element array) for the whole batch, or {@code [batch]}
    * @param encoderHiddenStates {@code [batch, tokens, cross_attention_dim]}
-   * @return the model's prediction, {@code [batch, out_channels, h, w]}
+   * @return the model's prediction, {@code [batch, out_channels, h, w]}, in {@code sample}'s dtype:
+   *     a UNet whose weights are in another dtype (a float16 θ beside fp32 latents) computes in its
+   *     weights' dtype and converts at the edges, so callers need not know
    */
   public NDArray forward(NDArray sample, NDArray timestep, NDArray encoderHiddenStates) {
+    DataType weights = dtype();
+    DataType callers = sample.getDataType();
+    if (weights == callers) {
+      return forwardInOwnDtype(sample, timestep, encoderHiddenStates);
+    }
+    return forwardInOwnDtype(
+            sample.toType(weights, false), timestep, encoderHiddenStates.toType(weights, false))
+        .toType(callers, false);
+  }
+
+  /** The dtype of the weights (conv_in's; all are loaded in one). */
+  public DataType dtype() {
+    return convIn.namedParameters().get("weight").array().getDataType();
+  }
+
+  private NDArray forwardInOwnDtype(NDArray sample, NDArray timestep, NDArray encoderHiddenStates) {
     Shape shape = sample.getShape();
     if (shape.dimension() != 4 || shape.get(1) != config.inChannels()) {
       throw new IllegalArgumentException(
