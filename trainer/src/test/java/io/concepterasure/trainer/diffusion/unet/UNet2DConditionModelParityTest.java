@@ -47,7 +47,7 @@ class UNet2DConditionModelParityTest {
   /**
    * method.precision mixed: θ in float16 takes and returns fp32 and stays near diffusers' fp32
    * output. Bound: 1% of the output's largest entry. float16 keeps 11 significant bits (relative
-   * rounding 2^-12 per value), and the layers compound it: measured 0.17% on both tiny UNets, 0.x%
+   * rounding 2^-12 per value), and the layers compound it: measured 0.17% on both tiny UNets, 0.29%
    * on SD 1.5 (docs/benchmarks.md); a wrong conversion (bits reinterpreted, a layer skipped) is off
    * by order 1.
    */
