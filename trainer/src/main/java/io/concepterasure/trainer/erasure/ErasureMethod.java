@@ -1,11 +1,10 @@
 package io.concepterasure.trainer.erasure;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import io.concepterasure.trainer.SpecNamed;
 
 /** The erasure methods a request can name (docs/method.md). */
-public enum ErasureMethod {
+public enum ErasureMethod implements SpecNamed {
   ALL_BUT_ONE("allButOne"),
   ESD("esd"),
   CONCEPT_ABLATION("conceptAblation");
@@ -17,6 +16,7 @@ public enum ErasureMethod {
   }
 
   @JsonValue
+  @Override
   public String specName() {
     return specName;
   }
@@ -39,16 +39,6 @@ public enum ErasureMethod {
   }
 
   public static ErasureMethod fromSpecName(String name) {
-    for (ErasureMethod method : values()) {
-      if (method.specName.equals(name)) {
-        return method;
-      }
-    }
-    throw new IllegalArgumentException(
-        "unknown method '" + name + "'; expected one of " + specNames());
-  }
-
-  public static String specNames() {
-    return Arrays.stream(values()).map(ErasureMethod::specName).collect(Collectors.joining(", "));
+    return SpecNamed.parse(ErasureMethod.class, "method", name);
   }
 }

@@ -3,8 +3,7 @@ package io.concepterasure.trainer.erasure;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import io.concepterasure.trainer.SpecNamed;
 
 /**
  * {@code method.precision}: the dtype of the frozen UNet θ. φ, its gradients and Adam's moments,
@@ -17,7 +16,7 @@ import java.util.stream.Collectors;
  * attention is upcast to fp32 where its config asks. bfloat16 (fp32's range) was the first choice,
  * but DJL 0.36 aborts the JVM converting a tensor to it.
  */
-public enum Precision {
+public enum Precision implements SpecNamed {
   /** Every weight in fp32: the default on CPU. */
   FP32("fp32", DataType.FLOAT32),
   /** θ's UNet in float16, everything trained in fp32: the default on GPU. */
@@ -32,6 +31,7 @@ public enum Precision {
   }
 
   @JsonValue
+  @Override
   public String specName() {
     return specName;
   }
@@ -47,16 +47,6 @@ public enum Precision {
   }
 
   public static Precision fromSpecName(String name) {
-    for (Precision p : values()) {
-      if (p.specName.equals(name)) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException(
-        "unknown precision '" + name + "'; expected one of " + specNames());
-  }
-
-  public static String specNames() {
-    return Arrays.stream(values()).map(Precision::specName).collect(Collectors.joining(", "));
+    return SpecNamed.parse(Precision.class, "precision", name);
   }
 }

@@ -1,15 +1,14 @@
 package io.concepterasure.trainer.erasure;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.concepterasure.trainer.SpecNamed;
 import io.concepterasure.trainer.nn.Parameter;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 
 /** The UNet parameters an erasure trains, by diffusers name (docs/method.md, "What is trained"). */
-public enum TrainableParameterSet {
+public enum TrainableParameterSet implements SpecNamed {
   CROSS_ATTENTION("crossAttention", name -> name.contains("attn2")),
   CROSS_ATTENTION_KV(
       "crossAttentionKV", name -> name.contains("attn2.to_k.") || name.contains("attn2.to_v.")),
@@ -32,6 +31,7 @@ public enum TrainableParameterSet {
 
   /** The name used in requests and the ConceptErasure spec. */
   @JsonValue
+  @Override
   public String specName() {
     return specName;
   }
@@ -74,18 +74,6 @@ public enum TrainableParameterSet {
   }
 
   public static TrainableParameterSet fromSpecName(String name) {
-    for (TrainableParameterSet set : values()) {
-      if (set.specName.equals(name)) {
-        return set;
-      }
-    }
-    throw new IllegalArgumentException(
-        "unknown parameter set '" + name + "'; expected one of " + specNames());
-  }
-
-  public static String specNames() {
-    return Arrays.stream(values())
-        .map(TrainableParameterSet::specName)
-        .collect(Collectors.joining(", "));
+    return SpecNamed.parse(TrainableParameterSet.class, "parameter set", name);
   }
 }

@@ -1,11 +1,10 @@
 package io.concepterasure.trainer.evaluation;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import io.concepterasure.trainer.SpecNamed;
 
 /** The detectors {@code evaluation.detector} may name (the CRD's enum of the same values). */
-public enum EvaluationDetector {
+public enum EvaluationDetector implements SpecNamed {
   /** NudeNet 3.4.2's 320n model ({@link NudeNet}). */
   NUDENET("nudenet");
 
@@ -16,23 +15,12 @@ public enum EvaluationDetector {
   }
 
   @JsonValue
+  @Override
   public String specName() {
     return specName;
   }
 
   public static EvaluationDetector fromSpecName(String name) {
-    for (EvaluationDetector d : values()) {
-      if (d.specName.equals(name)) {
-        return d;
-      }
-    }
-    throw new IllegalArgumentException(
-        "unknown detector '" + name + "'; expected one of " + specNames());
-  }
-
-  public static String specNames() {
-    return Arrays.stream(values())
-        .map(EvaluationDetector::specName)
-        .collect(Collectors.joining(", "));
+    return SpecNamed.parse(EvaluationDetector.class, "detector", name);
   }
 }
