@@ -155,28 +155,22 @@ public final class UNetBenchmark implements AutoCloseable {
   }
 
   /**
-   * method.precision mixed's θ: {@code fp32}'s weights file loaded again in float16, timed over
-   * {@code iterations} guided inference steps (fp32 in and out, as the trainer calls it), and its
-   * prediction compared with {@code fp32}'s on the same inputs. Runs before any training step, so
-   * both hold the file's weights; the float16 copy is freed before returning.
+   * method.precision mixed's θ: this benchmark's UNet's {@code weights} file loaded again in
+   * float16, timed over {@code iterations} of the same guided inference step (fp32 in and out, as
+   * the trainer calls it), and its prediction compared with the fp32 UNet's. Call it before {@link
+   * #run}, while both hold the file's weights; the float16 copy is freed before returning.
    */
-  public static Map<String, Object> frozenFp16(
-      UNet2DConditionModel fp32, Path weights, Inputs inputs, int iterations) throws IOException {
-    NDArray sample = NDArrays.concat(new NDList(inputs.sample(), inputs.sample()));
-    NDArray context =
-        NDArrays.concat(
-            new NDList(inputs.encoderHiddenStates().zerosLike(), inputs.encoderHiddenStates()));
-    NDArray timestep = NDArrays.concat(new NDList(inputs.timestep(), inputs.timestep()));
+  public Map<String, Object> frozenFp16(Path weights, int iterations) throws IOException {
     Map<String, Object> v = new LinkedHashMap<>();
-    try (NDManager manager = sample.getManager().newSubManager()) {
+    try (NDManager manager = inferSample.getManager().newSubManager()) {
       NDArray reference;
       try (NDScope scope = new NDScope()) {
-        reference = fp32.forward(sample, timestep, context);
+        reference = unet.forward(inferSample, inferTimestep, inferContext);
         NDScope.unregister(reference);
       }
       reference.attach(manager);
       double before = ProcessMemory.read().rssMb();
-      UNet2DConditionModel fp16 = new UNet2DConditionModel(fp32.config());
+      UNet2DConditionModel fp16 = new UNet2DConditionModel(unet.config());
       StateDictLoader.load(fp16, weights, manager, DataType.FLOAT16);
       v.put("fp16_unet_added_rss_mb", round(ProcessMemory.read().rssMb() - before, 1));
       NDArray[] out = new NDArray[1];
@@ -184,7 +178,7 @@ public final class UNetBenchmark implements AutoCloseable {
           timeMs(
               () -> {
                 try (NDScope scope = new NDScope()) {
-                  NDArray o = fp16.forward(sample, timestep, context);
+                  NDArray o = fp16.forward(inferSample, inferTimestep, inferContext);
                   NDScope.unregister(o);
                   o.attach(manager);
                   out[0] = o;

@@ -158,12 +158,12 @@ public final class BenchCommand implements Callable<Integer> {
               ? UNetBenchmark.Inputs.read(inputs, manager)
               : UNetBenchmark.Inputs.random(
                   config, batch, sampleSize(unetDir.resolve("config.json")), manager, 2);
-      Map<String, Object> fp16 =
-          frozenFp16
-              ? UNetBenchmark.frozenFp16(
-                  unet, unetDir.resolve("diffusion_pytorch_model.safetensors"), in, iterations)
-              : Map.of();
       try (UNetBenchmark bench = new UNetBenchmark(unet, in, parameterSet, learningRate)) {
+        Map<String, Object> fp16 =
+            frozenFp16
+                ? bench.frozenFp16(
+                    unetDir.resolve("diffusion_pytorch_model.safetensors"), iterations)
+                : Map.of();
         UNetBenchmark.Report report =
             bench.run(model.toString(), JniUtils.getNumThreads(), warmup, iterations, memorySteps);
         if (profile != null) {

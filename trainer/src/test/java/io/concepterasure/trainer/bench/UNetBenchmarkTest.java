@@ -65,6 +65,25 @@ class UNetBenchmarkTest {
   }
 
   @Test
+  void frozenFp16ReportsTheFloat16UNetsSmallButNonZeroErrorAndItsTime() throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DConditionModel unet = tinyUnet(manager);
+      UNetBenchmark.Inputs inputs = UNetBenchmark.Inputs.random(unet.config(), 1, 16, manager, 2);
+      try (UNetBenchmark bench =
+          new UNetBenchmark(unet, inputs, TrainableParameterSet.CROSS_ATTENTION, 1e-3f)) {
+        Map<String, Object> v =
+            bench.frozenFp16(
+                ParityFixture.root().resolve("sd1-tiny/unet/diffusion_pytorch_model.safetensors"),
+                2);
+        assertThat((List<?>) v.get("infer_fp16_step_ms_all")).hasSize(2);
+        // float16 rounding, compounded over the layers: well under 1%, never exactly 0.
+        assertThat((double) v.get("fp16_vs_fp32_rms_relative")).isPositive().isLessThan(0.01);
+        assertThat((double) v.get("fp16_vs_fp32_max_abs_relative")).isPositive().isLessThan(0.01);
+      }
+    }
+  }
+
+  @Test
   void inputsFileMissingATensorIsNamed() throws Exception {
     Path file = tmp.resolve("inputs.safetensors");
     try (NDManager manager = NDManager.newBaseManager()) {
