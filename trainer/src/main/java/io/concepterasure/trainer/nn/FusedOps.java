@@ -2,6 +2,8 @@ package io.concepterasure.trainer.nn;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 
 /**
  * libtorch's fused {@code scaled_dot_product_attention}, {@code group_norm} and {@code silu}, which
@@ -115,6 +118,80 @@ public final class FusedOps {
     return wrap(x, silu(handle(x)));
   }
 
+  /** A block of layers: its inputs to its outputs. */
+  @FunctionalInterface
+  public interface Block {
+    NDList apply(NDList inputs);
+  }
+
+  /**
+   * {@code block(inputs)} under gradient checkpointing ({@code torch.utils.checkpoint}'s reentrant
+   * form, as diffusers' {@code enable_gradient_checkpointing} uses): the forward pass keeps only
+   * the block's inputs, and the backward pass runs the block again to get its intermediates. Saves
+   * the memory of everything the block computes inside, for one more forward of it per step.
+   *
+   * <p>Runs {@code block} directly when nothing records gradients (grad mode off, as in inference,
+   * or no input and no parameter that requires one, as for the frozen UNet). The block must be
+   * deterministic (no dropout while training), since it runs twice and both runs must agree.
+   *
+   * @param trainable the block's parameters that require gradients: passed to autograd only so that
+   *     the outputs require gradients when no input does; their gradients accumulate as usual
+   */
+  public static NDList checkpoint(Block block, NDList inputs, List<NDArray> trainable) {
+    ensureLoaded();
+    if (!gradEnabled()
+        || (trainable.isEmpty() && inputs.stream().noneMatch(NDArray::hasGradient))) {
+      return block.apply(inputs);
+    }
+    PtNDManager manager = (PtNDManager) inputs.get(0).getManager();
+    long[] outputs = checkpoint(new Recompute(manager, block), handles(inputs), handles(trainable));
+    NDList result = new NDList(outputs.length);
+    for (long output : outputs) {
+      result.add(new PtNDArray(manager, output));
+    }
+    return result;
+  }
+
+  /**
+   * What the native checkpoint calls, in the forward pass (grad off) and again in the backward
+   * (grad on): wraps the tensors it is given, runs the block in its own scope and hands back new
+   * handles on the outputs; everything the block made is closed here, the outputs included, since
+   * autograd and the native side hold their own references.
+   */
+  static final class Recompute {
+    private final PtNDManager manager;
+    private final Block block;
+
+    Recompute(PtNDManager manager, Block block) {
+      this.manager = manager;
+      this.block = block;
+    }
+
+    /** Called from C++ only; it owns the returned handles, and gives up {@code inputs}. */
+    long[] call(long[] inputs) {
+      try (NDScope scope = new NDScope()) {
+        NDList in = new NDList(inputs.length);
+        for (long input : inputs) {
+          in.add(new PtNDArray(manager, input));
+        }
+        NDList out = block.apply(in);
+        long[] shared = new long[out.size()];
+        for (int i = 0; i < shared.length; i++) {
+          shared[i] = share(handle(out.get(i)));
+        }
+        return shared;
+      }
+    }
+  }
+
+  private static long[] handles(List<NDArray> arrays) {
+    long[] out = new long[arrays.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = handle(arrays.get(i));
+    }
+    return out;
+  }
+
   private static void checkAttentionShapes(NDArray q, NDArray k, NDArray v) {
     if (q.getShape().dimension() != 4
         || k.getShape().dimension() != 4
@@ -204,4 +281,10 @@ public final class FusedOps {
   private static native long linear(long x, long weight, long bias);
 
   private static native long silu(long x);
+
+  private static native boolean gradEnabled();
+
+  private static native long share(long x);
+
+  private static native long[] checkpoint(Object body, long[] inputs, long[] trainable);
 }

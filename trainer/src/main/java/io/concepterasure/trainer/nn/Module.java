@@ -1,12 +1,17 @@
 package io.concepterasure.trainer.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -21,6 +26,7 @@ import java.util.function.UnaryOperator;
 public abstract class Module {
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
   private final Map<String, Module> children = new LinkedHashMap<>();
+  private boolean gradientCheckpointing;
 
   protected final Parameter parameter(String name, Parameter parameter) {
     if (parameters.putIfAbsent(name, parameter) != null) {
@@ -56,6 +62,38 @@ public abstract class Module {
   public final void initialize(NDManager manager, long seed) {
     Random random = new Random(seed);
     namedParameters().values().forEach(p -> p.initialize(manager, random));
+  }
+
+  /**
+   * diffusers' {@code enable_gradient_checkpointing} / {@code disable_gradient_checkpointing}, on
+   * this module and all its descendants: the modules that support it (transformer blocks and
+   * resnets, as in diffusers) then run through {@link #checkpointed} while gradients are recorded.
+   */
+  public final void setGradientCheckpointing(boolean enabled) {
+    gradientCheckpointing = enabled;
+    children.values().forEach(c -> c.setGradientCheckpointing(enabled));
+  }
+
+  public final boolean isGradientCheckpointing() {
+    return gradientCheckpointing;
+  }
+
+  /**
+   * {@code body(inputs)}, under gradient checkpointing ({@link FusedOps#checkpoint}) when it is on
+   * for this module, else directly. {@code body} must return a new array and be deterministic; a
+   * {@code null} input (an optional one left out) runs it directly.
+   */
+  protected final NDArray checkpointed(Function<NDList, NDArray> body, NDArray... inputs) {
+    if (!gradientCheckpointing || Arrays.stream(inputs).anyMatch(Objects::isNull)) {
+      return body.apply(new NDList(inputs));
+    }
+    List<NDArray> trainable =
+        namedParameters().values().stream()
+            .map(Parameter::array)
+            .filter(NDArray::hasGradient)
+            .toList();
+    return FusedOps.checkpoint(in -> new NDList(body.apply(in)), new NDList(inputs), trainable)
+        .singletonOrThrow();
   }
 
   /**

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -217,6 +219,85 @@ class FusedOpsTest {
       assertThatThrownBy(() -> FusedOps.linear(x, manager.ones(new Shape(3, 5)), null))
           .isInstanceOf(EngineException.class)
           .hasMessageContaining("linear");
+    }
+  }
+
+  /** {@code tanh(x w) * w} with {@code w} trainable and {@code x} not: the first-block case. */
+  private static FusedOps.Block countingBlock(NDArray w, AtomicInteger calls, int failOnCall) {
+    return in -> {
+      if (calls.incrementAndGet() == failOnCall) {
+        throw new IllegalStateException("block failed on purpose");
+      }
+      return new NDList(in.get(0).matMul(w).tanh().matMul(w));
+    };
+  }
+
+  @Test
+  void checkpointRunsTheBlockAgainInTheBackwardPassWithTheSameGradients() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray w = manager.randomNormal(new Shape(3, 3));
+      NDArray x = manager.randomNormal(new Shape(2, 3));
+      float[][] results = new float[2][];
+      for (int checkpointed = 0; checkpointed < 2; checkpointed++) {
+        NDArray weight = w.duplicate();
+        weight.setRequiresGradient(true);
+        AtomicInteger calls = new AtomicInteger();
+        FusedOps.Block block = countingBlock(weight, calls, -1);
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+          NDArray out =
+              checkpointed == 1
+                  ? FusedOps.checkpoint(block, new NDList(x), List.of(weight)).singletonOrThrow()
+                  : block.apply(new NDList(x)).singletonOrThrow();
+          collector.backward(out.square().sum());
+        }
+        // Checkpointed: once without grad in the forward pass, once more in the backward.
+        assertThat(calls.get()).isEqualTo(checkpointed == 1 ? 2 : 1);
+        results[checkpointed] = weight.getGradient().toFloatArray();
+      }
+      assertThat(results[1])
+          .containsExactly(results[0], org.assertj.core.data.Offset.offset(1e-6f));
+      assertThat(results[0]).isNotEqualTo(new float[9]);
+    }
+  }
+
+  @Test
+  void checkpointRunsTheBlockOnceWhenNothingRecordsGradients() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray w = manager.randomNormal(new Shape(3, 3));
+      NDArray x = manager.randomNormal(new Shape(2, 3));
+      AtomicInteger calls = new AtomicInteger();
+      NDArray out =
+          FusedOps.checkpoint(countingBlock(w, calls, -1), new NDList(x), List.of())
+              .singletonOrThrow();
+      assertThat(calls.get()).isEqualTo(1);
+      assertThat(out.getShape()).isEqualTo(new Shape(2, 3));
+    }
+  }
+
+  @Test
+  void aFailureInTheRecomputationBecomesAJavaExceptionAndTheJvmLivesOn() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray w = manager.randomNormal(new Shape(3, 3));
+      w.setRequiresGradient(true);
+      NDArray x = manager.randomNormal(new Shape(2, 3));
+      AtomicInteger calls = new AtomicInteger();
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray out =
+            FusedOps.checkpoint(countingBlock(w, calls, 2), new NDList(x), List.of(w))
+                .singletonOrThrow();
+        assertThatThrownBy(() -> collector.backward(out.sum()))
+            .isInstanceOf(EngineException.class)
+            .hasMessageContaining("block failed on purpose");
+      }
+      AtomicInteger again = new AtomicInteger();
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        assertThatThrownBy(
+                () -> FusedOps.checkpoint(countingBlock(w, again, 1), new NDList(x), List.of(w)))
+            .isInstanceOf(EngineException.class)
+            .hasMessageContaining("gradient checkpoint")
+            .hasMessageContaining("block failed on purpose");
+      }
+      assertThat(FusedOps.silu(x).getShape()).isEqualTo(x.getShape());
     }
   }
 }

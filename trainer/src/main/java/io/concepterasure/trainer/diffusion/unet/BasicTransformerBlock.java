@@ -63,7 +63,8 @@ public final class BasicTransformerBlock extends Module {
    * @param encoderHiddenStates {@code [batch, textTokens, crossAttentionDim]}
    */
   public NDArray forward(NDArray hiddenStates, NDArray encoderHiddenStates) {
-    return freeingIntermediates(() -> compute(hiddenStates, encoderHiddenStates));
+    return freeingIntermediates(
+        () -> checkpointed(in -> compute(in.get(0), in.get(1)), hiddenStates, encoderHiddenStates));
   }
 
   private NDArray compute(NDArray hiddenStates, NDArray encoderHiddenStates) {

@@ -54,7 +54,8 @@ public final class ResnetBlock2D extends Module {
    * @param temb {@code [batch, temb]}, or {@code null}
    */
   public NDArray forward(NDArray inputTensor, NDArray temb) {
-    return freeingIntermediates(() -> compute(inputTensor, temb));
+    return freeingIntermediates(
+        () -> checkpointed(in -> compute(in.get(0), in.get(1)), inputTensor, temb));
   }
 
   private NDArray compute(NDArray inputTensor, NDArray temb) {
