@@ -109,6 +109,8 @@ def main():
     ap.add_argument("--batch", type=int, default=1, help="training batch size (inference uses 2 x this)")
     ap.add_argument("--train", choices=sorted(TRAINABLE), default="crossAttention", help="parameters Adam updates")
     ap.add_argument("--lr", type=float, default=1e-5)
+    ap.add_argument("--gradient-checkpointing", action="store_true",
+                    help="unet.enable_gradient_checkpointing(): recompute resnets and transformer blocks in backward")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--save", help="write the UNet to DIR/unet/ in the diffusers layout")
@@ -163,6 +165,8 @@ def main():
         if chosen(name):
             trainable.append(p)
     optimizer = torch.optim.Adam(trainable, lr=args.lr)
+    if args.gradient_checkpointing:
+        unet.enable_gradient_checkpointing()
     unet.train()
 
     def train_step():
@@ -203,6 +207,7 @@ def main():
         unet_parameters=sum(p.numel() for p in unet.parameters()),
         trainable_parameters=sum(p.numel() for p in trainable),
         train=args.train,
+        gradient_checkpointing=args.gradient_checkpointing,
         threads=args.threads,
         batch=b,
         latent=[cfg.in_channels, size, size],

@@ -268,6 +268,7 @@ public final class UNetBenchmark implements AutoCloseable {
     v.put(
         "trainable_parameters", trainable.values().stream().mapToLong(p -> p.shape().size()).sum());
     v.put("train", trainParams.specName());
+    v.put("gradient_checkpointing", unet.isGradientCheckpointing());
     v.put("threads", threads);
     v.put("batch", s.get(0));
     v.put("latent", List.of(s.get(1), s.get(2), s.get(3)));

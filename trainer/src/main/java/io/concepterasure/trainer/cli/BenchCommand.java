@@ -102,6 +102,13 @@ public final class BenchCommand implements Callable<Integer> {
   boolean frozenFp16;
 
   @Option(
+      names = "--gradient-checkpointing",
+      description =
+          "recompute the transformer blocks and resnets in the backward pass instead of keeping"
+              + " their intermediates (diffusers' enable_gradient_checkpointing)")
+  boolean gradientCheckpointing;
+
+  @Option(
       names = "--profile",
       description =
           "after the timing, write libtorch profiler traces of one training and one inference step to DIR")
@@ -151,6 +158,7 @@ public final class BenchCommand implements Callable<Integer> {
     UNet2DConditionConfig config = UNet2DConditionConfig.read(unetDir.resolve("config.json"));
     try (NDManager manager = engine.newBaseManager()) {
       UNet2DConditionModel unet = new UNet2DConditionModel(config);
+      unet.setGradientCheckpointing(gradientCheckpointing);
       StateDictLoader.load(
           unet, unetDir.resolve("diffusion_pytorch_model.safetensors"), manager, DataType.FLOAT32);
       UNetBenchmark.Inputs in =
