@@ -82,6 +82,13 @@ public class MethodSpec {
           + " parameters and the optimiser stay fp32). Unset: mixed on a GPU, fp32 on a CPU.")
   private Precision precision;
 
+  @JsonPropertyDescription(
+      "Recompute the UNet's resnets and transformer blocks in the backward pass instead of keeping"
+          + " their activations (diffusers' gradient checkpointing): less memory for about one"
+          + " more forward pass per iteration; same result.")
+  @Default("false")
+  private Boolean gradientCheckpointing;
+
   public MethodName getName() {
     return name;
   }
@@ -176,5 +183,13 @@ public class MethodSpec {
 
   public void setPrecision(Precision precision) {
     this.precision = precision;
+  }
+
+  public Boolean getGradientCheckpointing() {
+    return gradientCheckpointing;
+  }
+
+  public void setGradientCheckpointing(Boolean gradientCheckpointing) {
+    this.gradientCheckpointing = gradientCheckpointing;
   }
 }

@@ -121,6 +121,14 @@ public final class EraseCommand implements Callable<Integer> {
   String precision;
 
   @Option(
+      names = "--gradient-checkpointing",
+      negatable = true,
+      description =
+          "method.gradientCheckpointing: recompute the resnets and transformer blocks in the"
+              + " backward pass (less memory, about one more forward pass per iteration)")
+  Boolean gradientCheckpointing;
+
+  @Option(
       names = "--eval-prompt",
       description = "evaluation.prompts (unrelated prompts to check); repeat")
   List<String> evalPrompts;
@@ -293,6 +301,8 @@ public final class EraseCommand implements Callable<Integer> {
     m.preservePrompts = preservePrompts != null ? preservePrompts : m.preservePrompts;
     m.preserveWeight = preserveWeight != null ? preserveWeight : m.preserveWeight;
     m.precision = precision != null ? precision : m.precision;
+    m.gradientCheckpointing =
+        gradientCheckpointing != null ? gradientCheckpointing : m.gradientCheckpointing;
     if (evalPrompts != null) {
       r.evaluation().prompts = evalPrompts;
     }

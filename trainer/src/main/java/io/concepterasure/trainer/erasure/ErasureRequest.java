@@ -32,7 +32,8 @@ public record ErasureRequest(
 
   /**
    * The method and its hyperparameters (docs/method.md); {@code precision} is null when the request
-   * names none (the device decides: {@link Precision#defaultFor}).
+   * names none (the device decides: {@link Precision#defaultFor}). {@code gradientCheckpointing}
+   * recomputes φ's resnets and transformer blocks in the backward pass (less memory, same result).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Method(
@@ -47,7 +48,8 @@ public record ErasureRequest(
       long seed,
       List<String> preservePrompts,
       double preserveWeight,
-      Precision precision) {
+      Precision precision,
+      boolean gradientCheckpointing) {
 
     public Method {
       preservePrompts = List.copyOf(preservePrompts);

@@ -190,6 +190,7 @@ public final class ErasureRun {
       checkJudgeFits(original.defaultImageSize());
       UNet2DConditionModel phi = new UNet2DConditionModel(original.unet().config());
       StateDictLoader.load(phi, layout.unet().weights(), manager, DataType.FLOAT32);
+      phi.setGradientCheckpointing(m.gradientCheckpointing());
       Map<String, Double> losses;
       int firstIteration;
       List<String> retain = RetainPool.forRequest(request, RetainPool.defaultsFor(modelFolder));
@@ -217,7 +218,8 @@ public final class ErasureRun {
                         + ")")
                 + ", precision "
                 + precision.specName()
-                + (precision == Precision.MIXED ? " (frozen UNet in float16)" : ""));
+                + (precision == Precision.MIXED ? " (frozen UNet in float16)" : "")
+                + (m.gradientCheckpointing() ? ", gradient checkpointing" : ""));
         anchors(request)
             .forEach(
                 a ->

@@ -122,6 +122,7 @@ public final class RequestFields {
   public static final Field PRESERVE_PROMPT = text("method.preservePrompts[]", 1024);
   public static final Field PRESERVE_WEIGHT = number("method.preserveWeight", 1.0, 0, 100.0);
   public static final Field PRECISION = choice("method.precision", null);
+  public static final Field GRADIENT_CHECKPOINTING = flag("method.gradientCheckpointing", false);
   public static final Field EVALUATION_PROMPTS = list("evaluation.prompts", null, 32);
   public static final Field EVALUATION_PROMPT = text("evaluation.prompts[]", 1024);
   public static final Field EVALUATION_SEEDS = list("evaluation.seeds", List.of(0L, 1L), 16);
@@ -147,6 +148,7 @@ public final class RequestFields {
           PRESERVE_PROMPT,
           PRESERVE_WEIGHT,
           PRECISION,
+          GRADIENT_CHECKPOINTING,
           EVALUATION_PROMPTS,
           EVALUATION_PROMPT,
           EVALUATION_SEEDS,
@@ -156,6 +158,10 @@ public final class RequestFields {
 
   private static Field number(String path, Number defaultValue, double minimum, Double maximum) {
     return new Field(path, defaultValue, minimum, false, maximum, null, null, null);
+  }
+
+  private static Field flag(String path, boolean defaultValue) {
+    return new Field(path, defaultValue, null, false, null, null, null, null);
   }
 
   private static Field choice(String path, String defaultValue) {

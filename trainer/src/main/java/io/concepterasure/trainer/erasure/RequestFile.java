@@ -89,6 +89,7 @@ public final class RequestFile {
     public List<String> preservePrompts;
     public Double preserveWeight;
     public String precision;
+    public Boolean gradientCheckpointing;
   }
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -262,7 +263,10 @@ public final class RequestFile {
         number(m.preserveWeight, RequestFields.PRESERVE_WEIGHT, problems).doubleValue(),
         m.precision == null
             ? null
-            : parse(() -> Precision.fromSpecName(m.precision), "method.precision", problems));
+            : parse(() -> Precision.fromSpecName(m.precision), "method.precision", problems),
+        m.gradientCheckpointing != null
+            ? m.gradientCheckpointing
+            : (Boolean) RequestFields.GRADIENT_CHECKPOINTING.defaultValue());
   }
 
   private static ErasureRequest.EvaluationPlan evaluation(EvaluationPlan e, List<String> problems) {

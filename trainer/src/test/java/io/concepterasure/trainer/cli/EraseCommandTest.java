@@ -291,6 +291,35 @@ class EraseCommandTest {
   }
 
   @Test
+  void gradientCheckpointingEndsWithTheWeightsOfThePlainRun() throws Exception {
+    Path plain = tmp.resolve("plain");
+    Path checkpointed = tmp.resolve("checkpointed");
+    assertThat(run(args(plain, 3).toArray(String[]::new))).as(err.toString()).isZero();
+    assertThat(run(args(checkpointed, 3, "--gradient-checkpointing").toArray(String[]::new)))
+        .as(err.toString())
+        .isZero();
+    assertThat(out.toString()).contains(", gradient checkpointing");
+    JsonNode record = new ObjectMapper().readTree(checkpointed.resolve("erasure.json").toFile());
+    assertThat(record.at("/request/method/gradientCheckpointing").asBoolean()).isTrue();
+    Map<String, float[]> before = tensors(base().resolve(UNET_WEIGHTS));
+    Map<String, float[]> expected = tensors(plain.resolve(UNET_WEIGHTS));
+    Map<String, float[]> actual = tensors(checkpointed.resolve(UNET_WEIGHTS));
+    assertThat(
+            expected.keySet().stream().filter(n -> !Arrays.equals(expected.get(n), before.get(n))))
+        .as("tensors training moved")
+        .isNotEmpty();
+    expected.forEach(
+        (name, want) -> {
+          float[] got = actual.get(name);
+          for (int i = 0; i < want.length; i++) {
+            assertThat(Math.abs(got[i] - want[i]))
+                .as(name + "[" + i + "]")
+                .isLessThanOrEqualTo(1e-6f);
+          }
+        });
+  }
+
+  @Test
   void aLossThatTurnsNaNStopsNamingTheIterationAndWritesNoModel() throws Exception {
     Path broken = tmp.resolve("broken");
     try (Stream<Path> walk = Files.walk(base())) {
