@@ -1,0 +1,87 @@
+package io.concepterasure.trainer.optim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.concepterasure.trainer.nn.Parameter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class AdamOptimizerTest {
+  private static final float[] START = {0.5f, -1.0f, 2.0f};
+  private static final float[][] GRADIENTS = {
+    {0.1f, -0.2f, 3.0f}, {-0.4f, 0.0f, 1.0f}, {1e-3f, 5f, -2f}
+  };
+
+  /** Sets the gradient of {@code weight} to {@code g} (the gradient of sum(weight * g)). */
+  private static void backward(NDArray weight, float[] g) {
+    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      collector.backward(weight.mul(weight.getManager().create(g)).sum());
+    }
+  }
+
+  @Test
+  void followsTorchOptimAdamsArithmetic() {
+    float lr = 0.01f;
+    double b1 = 0.9;
+    double b2 = 0.999;
+    double eps = 1e-8;
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Parameter p = new Parameter(new Shape(3));
+      p.set(manager.create(START));
+      p.array().setRequiresGradient(true);
+      AdamOptimizer adam = new AdamOptimizer(Map.of("w", p), lr);
+      double[] w = {START[0], START[1], START[2]};
+      double[] m = new double[3];
+      double[] v = new double[3];
+      for (int t = 1; t <= GRADIENTS.length; t++) {
+        try (NDScope scope = new NDScope()) {
+          backward(p.array(), GRADIENTS[t - 1]);
+          adam.step();
+        }
+        // torch.optim.Adam (no weight decay, no amsgrad), in doubles.
+        for (int i = 0; i < 3; i++) {
+          double g = GRADIENTS[t - 1][i];
+          m[i] = b1 * m[i] + (1 - b1) * g;
+          v[i] = b2 * v[i] + (1 - b2) * g * g;
+          double denominator = Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(b2, t)) + eps;
+          w[i] -= lr / (1 - Math.pow(b1, t)) * m[i] / denominator;
+        }
+        float[] actual = p.array().toFloatArray();
+        for (int i = 0; i < 3; i++) {
+          assertThat((double) actual[i]).as("step %d, w[%d]", t, i).isCloseTo(w[i], offset(1e-6));
+        }
+        assertThat(p.array().getGradient().toFloatArray()).containsOnly(0f);
+      }
+      adam.close();
+    }
+  }
+
+  @Test
+  void freesEachParametersTemporariesBeforeTheStepEnds() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Map<String, Parameter> parameters = new LinkedHashMap<>();
+      for (int i = 0; i < 3; i++) {
+        Parameter p = new Parameter(new Shape(3));
+        p.set(manager.create(START));
+        p.array().setRequiresGradient(true);
+        parameters.put("w" + i, p);
+      }
+      try (AdamOptimizer adam = new AdamOptimizer(parameters, 0.01f);
+          NDScope step = new NDScope()) {
+        parameters.values().forEach(p -> backward(p.array(), GRADIENTS[0]));
+        int before = manager.getManagedArrays().size();
+        adam.step();
+        // Still inside the caller's scope: nothing the update made is left alive.
+        assertThat(manager.getManagedArrays().size()).isEqualTo(before);
+      }
+    }
+  }
+}
