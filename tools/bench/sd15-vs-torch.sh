@@ -9,6 +9,8 @@
 #   flock /tmp/ce-build.lock tools/bench/sd15-vs-torch.sh [--model DIR] [--threads 2]
 #       [--train-params crossAttention] [--steps 2] [--only train|generate] [--java-opts '...']
 #       [--gradient-checkpointing]   (both runtimes recompute resnets and transformer blocks in backward)
+#       [--warmup N]   (training steps before the timed one, default 0; 1 puts Adam's moments, which
+#                       PyTorch allocates in its first step and the trainer up front, in both peaks)
 #       [--java-only]   (the trainer alone, e.g. before/after a change; not a comparison)
 #       [--torch-also PYTHON]   (the step also under another PyTorch, e.g. a venv with torch 2.7.1,
 #                                the libtorch version DJL 0.36 runs: tells the runtime's cost from
@@ -30,6 +32,7 @@ java_opts=
 java_only=
 torch_also=
 checkpointing=
+warmup=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -42,7 +45,8 @@ while [[ $# -gt 0 ]]; do
     --java-only) java_only=1; shift ;;
     --torch-also) torch_also=$2; shift 2 ;;
     --gradient-checkpointing) checkpointing=--gradient-checkpointing; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "sd15-vs-torch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,19 +67,19 @@ if [[ $only != generate ]]; then
   echo "train/infer step: java" >&2
   # shellcheck disable=SC2086
   java $java_opts -jar "$jar" bench --model "$model" --inputs "$work/inputs.safetensors" \
-    --threads "$threads" --warmup 0 --iterations 1 --train-params "$params" $checkpointing 2>"$work/java-bench.err" \
+    --threads "$threads" --warmup "$warmup" --iterations 1 --train-params "$params" $checkpointing 2>"$work/java-bench.err" \
     | tail -n 1 | sed 's/^{/{"config":"sd15","what":"unet-step",/' >>"$results" \
     || { tail -n 5 "$work/java-bench.err" >&2; }
   tail -n 1 "$results" >&2
   [[ -n $java_only ]] || { echo "train/infer step: torch" >&2
   "$python" "$root/tools/parity/bench_torch.py" --model "$model" --inputs "$work/inputs.safetensors" \
-    --threads "$threads" --warmup 0 --repeat 1 --train "$params" $checkpointing 2>/dev/null \
+    --threads "$threads" --warmup "$warmup" --repeat 1 --train "$params" $checkpointing 2>/dev/null \
     | tail -n 1 | sed 's/^{/{"config": "sd15", "what": "unet-step",/' >>"$results"
   tail -n 1 "$results" >&2; }
   if [[ -n $torch_also ]]; then
     echo "train/infer step: torch ($torch_also)" >&2
     "$torch_also" "$root/tools/parity/bench_torch.py" --model "$model" --inputs "$work/inputs.safetensors" \
-      --threads "$threads" --warmup 0 --repeat 1 --train "$params" $checkpointing 2>/dev/null \
+      --threads "$threads" --warmup "$warmup" --repeat 1 --train "$params" $checkpointing 2>/dev/null \
       | tail -n 1 | sed 's/^{/{"config": "sd15", "what": "unet-step",/' >>"$results"
     tail -n 1 "$results" >&2
   fi
