@@ -237,6 +237,17 @@ JNIEXPORT jlong JNICALL Java_io_concepterasure_trainer_nn_FusedOps_share(JNIEnv*
   return reinterpret_cast<jlong>(new at::Tensor(tensor(x)));
 }
 
+// torch's zero_grad(set_to_none=True): drops the tensor's .grad, so its memory is free until the
+// next backward pass allocates it again (DJL can only overwrite it with zeros).
+JNIEXPORT void JNICALL Java_io_concepterasure_trainer_nn_FusedOps_clearGradient(JNIEnv* env,
+                                                                                 jclass,
+                                                                                 jlong x) {
+  guarded(env, "clear gradient", [&] {
+    tensor(x).mutable_grad().reset();
+    return jlong{0};
+  });
+}
+
 JNIEXPORT jlongArray JNICALL Java_io_concepterasure_trainer_nn_FusedOps_checkpoint(
     JNIEnv* env, jclass, jobject body, jlongArray inputs, jlongArray params) {
   jlongArray result = nullptr;

@@ -184,6 +184,17 @@ public final class FusedOps {
     }
   }
 
+  /**
+   * Drops {@code x}'s gradient, as {@code zero_grad(set_to_none=True)} (torch's default) does: its
+   * memory is free until the next backward pass allocates it again. Overwriting it with zeros, all
+   * DJL offers, keeps every trainable parameter's gradient allocated through the next forward pass
+   * (SD 1.5, nonCrossAttention: 3.3 GB held beside the activations).
+   */
+  public static void clearGradient(NDArray x) {
+    ensureLoaded();
+    clearGradient(handle(x));
+  }
+
   private static long[] handles(List<NDArray> arrays) {
     long[] out = new long[arrays.size()];
     for (int i = 0; i < out.length; i++) {
@@ -283,6 +294,8 @@ public final class FusedOps {
   private static native long silu(long x);
 
   private static native boolean gradEnabled();
+
+  private static native void clearGradient(long x);
 
   private static native long share(long x);
 

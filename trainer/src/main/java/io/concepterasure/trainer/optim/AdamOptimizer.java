@@ -3,6 +3,7 @@ package io.concepterasure.trainer.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import io.concepterasure.trainer.nn.FusedOps;
 import io.concepterasure.trainer.nn.Parameter;
 import io.concepterasure.trainer.nn.Tensors;
 import java.util.LinkedHashMap;
@@ -72,8 +73,9 @@ public final class AdamOptimizer implements AutoCloseable {
             Tensors.muli(v, beta2).addi(Tensors.muli(grad.square(), 1 - beta2));
             NDArray denominator = Tensors.addi(Tensors.divi(v.sqrt(), correction2Sqrt), epsilon);
             weight.subi(Tensors.muli(m.div(denominator), stepSize));
-            // Overwrite rather than subtract: an inf gradient minus itself would leave NaN behind.
-            grad.set(ALL, 0f);
+            // Freed rather than zeroed, as torch's zero_grad(set_to_none=True): the next backward
+            // pass allocates it again, so it does not sit beside the next forward's activations.
+            FusedOps.clearGradient(weight);
           }
         });
   }

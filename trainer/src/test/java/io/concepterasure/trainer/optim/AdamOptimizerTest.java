@@ -58,6 +58,8 @@ class AdamOptimizerTest {
         for (int i = 0; i < 3; i++) {
           assertThat((double) actual[i]).as("step %d, w[%d]", t, i).isCloseTo(w[i], offset(1e-6));
         }
+        // Freed, as zero_grad(set_to_none=True) frees it (DJL reads a freed gradient as zeros);
+        // the next step's numbers show the next backward pass does not add to the old one.
         assertThat(p.array().getGradient().toFloatArray()).containsOnly(0f);
       }
       adam.close();
