@@ -2,10 +2,13 @@
 """Tabulates torch profiler Chrome traces (bench_torch.py --profile, trainer bench --profile) by operator.
 
     python3 tools/bench/profile_summary.py DIR/torch-infer.json DIR/java-infer.json [--top 15]
+    python3 tools/bench/profile_summary.py DIR/torch-train.json DIR/java-train.json --parents aten::copy_
 
 For each trace: the number of top-level operators (for the Java runtime, one JNI crossing each),
 the total of their times, and the operators with the largest self time (own time, children
-excluded), with call counts. Standard library only.
+excluded), with call counts. With --parents OP: where the calls of OP come from instead, grouped by
+the top-level operator, the direct parent and OP's input shapes (to trace, say, copies one runtime
+makes and the other does not). Standard library only.
 """
 
 import argparse
@@ -51,11 +54,47 @@ def summarize(path):
     return top_level, top_level_us, self_time, calls
 
 
+def parents(path, op):
+    """Calls of `op` grouped by (top-level operator, direct parent, input dims): [calls, us]."""
+    by_thread = defaultdict(list)
+    for e in load_ops(path):
+        by_thread[(e.get("pid"), e.get("tid"))].append(e)
+    groups = defaultdict(lambda: [0, 0.0])
+    for events in by_thread.values():
+        events.sort(key=lambda e: (float(e["ts"]), -float(e["dur"])))
+        stack = []
+        for e in events:
+            start = float(e["ts"])
+            while stack and float(stack[-1]["ts"]) + float(stack[-1]["dur"]) <= start:
+                stack.pop()
+            if e["name"] == op:
+                top = stack[0]["name"] if stack else "(top level)"
+                parent = stack[-1]["name"] if stack else "(top level)"
+                dims = str(e.get("args", {}).get("Input Dims", ""))
+                group = groups[(top, parent, dims)]
+                group[0] += 1
+                group[1] += float(e["dur"])
+            stack.append(e)
+    return groups
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("traces", nargs="+")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--parents", metavar="OP", help="group the calls of OP by where they come from")
     args = ap.parse_args()
+    if args.parents:
+        for path in args.traces:
+            groups = parents(path, args.parents)
+            calls = sum(g[0] for g in groups.values())
+            total = sum(g[1] for g in groups.values())
+            print(f"== {path}: {args.parents} {calls} calls, {total / 1000:.1f} ms")
+            print(f"{'ms':>9} {'calls':>6}  {'top-level operator':40} {'parent':28} input dims")
+            for (top, parent, dims), (n, us) in sorted(groups.items(), key=lambda kv: -kv[1][1])[: args.top]:
+                print(f"{us / 1000:9.1f} {n:6d}  {top[:40]:40} {parent[:28]:28} {dims[:70]}")
+            print()
+        return
     for path in args.traces:
         top_level, top_us, self_time, calls = summarize(path)
         total = sum(self_time.values())
