@@ -76,6 +76,23 @@ class EraseCommandTest {
     return a;
   }
 
+  /**
+   * Every tensor of {@code expected} equals {@code actual}'s element by element within {@code
+   * tolerance}.
+   */
+  static void assertWeightsWithin(
+      Map<String, float[]> expected, Map<String, float[]> actual, float tolerance) {
+    expected.forEach(
+        (name, want) -> {
+          float[] got = actual.get(name);
+          for (int i = 0; i < want.length; i++) {
+            assertThat(Math.abs(got[i] - want[i]))
+                .as(name + "[" + i + "]")
+                .isLessThanOrEqualTo(tolerance);
+          }
+        });
+  }
+
   private static Map<String, float[]> tensors(Path file) throws Exception {
     Map<String, float[]> out = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager();
@@ -176,15 +193,7 @@ class EraseCommandTest {
     assertThat(out.toString()).contains("resuming from the state saved after iteration 2");
     Map<String, float[]> expected = tensors(straight.resolve(UNET_WEIGHTS));
     Map<String, float[]> actual = tensors(interrupted.resolve(UNET_WEIGHTS));
-    expected.forEach(
-        (name, want) -> {
-          float[] got = actual.get(name);
-          for (int i = 0; i < want.length; i++) {
-            assertThat(Math.abs(got[i] - want[i]))
-                .as(name + "[" + i + "]")
-                .isLessThanOrEqualTo(1e-6f);
-          }
-        });
+    assertWeightsWithin(expected, actual, 1e-6f);
   }
 
   @Test
@@ -308,15 +317,7 @@ class EraseCommandTest {
             expected.keySet().stream().filter(n -> !Arrays.equals(expected.get(n), before.get(n))))
         .as("tensors training moved")
         .isNotEmpty();
-    expected.forEach(
-        (name, want) -> {
-          float[] got = actual.get(name);
-          for (int i = 0; i < want.length; i++) {
-            assertThat(Math.abs(got[i] - want[i]))
-                .as(name + "[" + i + "]")
-                .isLessThanOrEqualTo(1e-6f);
-          }
-        });
+    assertWeightsWithin(expected, actual, 1e-6f);
   }
 
   @Test

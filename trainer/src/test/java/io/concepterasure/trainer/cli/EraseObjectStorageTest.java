@@ -270,15 +270,7 @@ class EraseObjectStorageTest {
     Map<String, float[]> expected = unetWeights("s3://erased/straight");
     Map<String, float[]> actual = unetWeights(output);
     assertThat(actual.keySet()).isEqualTo(expected.keySet());
-    expected.forEach(
-        (name, want) -> {
-          float[] got = actual.get(name);
-          for (int i = 0; i < want.length; i++) {
-            assertThat(Math.abs(got[i] - want[i]))
-                .as(name + "[" + i + "]")
-                .isLessThanOrEqualTo(1e-6f);
-          }
-        });
+    EraseCommandTest.assertWeightsWithin(expected, actual, 1e-6f);
   }
 
   @Test

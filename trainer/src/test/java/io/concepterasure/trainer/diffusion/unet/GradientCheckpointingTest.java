@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.concepterasure.trainer.erasure.TrainableParameterSet;
@@ -28,14 +27,7 @@ class GradientCheckpointingTest {
         new UNet2DConditionModel(UNet2DConditionConfig.parse(UNet2DConditionModelTest.TINY));
     manager.getEngine().setRandomSeed(11);
     unet.initialize(manager, 7);
-    // Zero-initialised output projections would block some gradients; give every bias signal.
-    unet.namedParameters()
-        .forEach(
-            (name, p) -> {
-              if (name.endsWith(".bias")) {
-                p.set(manager.randomNormal(0, 0.05f, p.shape(), DataType.FLOAT32));
-              }
-            });
+    UNet2DConditionModelTest.randomBiases(unet, manager);
     Map<String, Parameter> trainable = set.select(unet.namedParameters());
     unet.namedParameters()
         .forEach((name, p) -> p.array().setRequiresGradient(trainable.containsKey(name)));

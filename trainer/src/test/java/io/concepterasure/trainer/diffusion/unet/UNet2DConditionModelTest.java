@@ -108,20 +108,26 @@ class UNet2DConditionModelTest {
     }
   }
 
+  /**
+   * Gives every bias a small random value: zero-initialised output projections would block the
+   * gradient to the layers before them (attn2's keys, for one).
+   */
+  static void randomBiases(UNet2DConditionModel unet, NDManager manager) {
+    unet.namedParameters()
+        .forEach(
+            (name, p) -> {
+              if (name.endsWith(".bias")) {
+                p.set(manager.randomNormal(0, 0.05f, p.shape(), DataType.FLOAT32));
+              }
+            });
+  }
+
   @Test
   void gradientReachesCrossAttentionParametersByName() {
     try (NDManager manager = NDManager.newBaseManager()) {
       UNet2DConditionModel unet = new UNet2DConditionModel(UNet2DConditionConfig.parse(TINY));
       unet.initialize(manager, 2);
-      // Zero-initialised output projections would block the gradient to attn2's keys; give them
-      // signal.
-      unet.namedParameters()
-          .forEach(
-              (name, p) -> {
-                if (name.endsWith(".bias")) {
-                  p.set(manager.randomNormal(0, 0.05f, p.shape(), DataType.FLOAT32));
-                }
-              });
+      randomBiases(unet, manager);
       Map<String, Parameter> attn2 = new TreeMap<>();
       unet.namedParameters()
           .forEach(
