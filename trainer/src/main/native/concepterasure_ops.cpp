@@ -248,6 +248,27 @@ JNIEXPORT void JNICALL Java_io_concepterasure_trainer_nn_FusedOps_clearGradient(
   });
 }
 
+// One parameter's update of torch.optim.Adam (_single_tensor_adam: no weight decay, no AMSGrad,
+// no capturable), in place and with its in-place fused operators (lerp_, addcmul_, addcdiv_): the
+// same arithmetic and rounding as PyTorch's optimizer, and four fewer passes over each tensor than
+// the same update spelled in DJL's operators. An absent gradient counts as zeros, as DJL reads it.
+JNIEXPORT void JNICALL Java_io_concepterasure_trainer_nn_FusedOps_adamStep(
+    JNIEnv* env, jclass, jlong param, jlong mean, jlong variance, jdouble beta1, jdouble beta2,
+    jdouble stepSize, jdouble correction2Sqrt, jdouble eps) {
+  guarded(env, "adam step", [&] {
+    at::NoGradGuard noGrad;
+    at::Tensor p = tensor(param);
+    at::Tensor m = tensor(mean);
+    at::Tensor v = tensor(variance);
+    at::Tensor grad = p.grad().defined() ? p.grad() : at::zeros_like(p);
+    m.lerp_(grad, 1 - beta1);
+    v.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+    at::Tensor denominator = v.sqrt().div_(correction2Sqrt).add_(eps);
+    p.addcdiv_(m, denominator, -stepSize);
+    return jlong{0};
+  });
+}
+
 JNIEXPORT jlongArray JNICALL Java_io_concepterasure_trainer_nn_FusedOps_checkpoint(
     JNIEnv* env, jclass, jobject body, jlongArray inputs, jlongArray params) {
   jlongArray result = nullptr;
@@ -306,6 +327,13 @@ JNIEXPORT jlong JNICALL Java_io_concepterasure_trainer_nn_FusedOps_linear(JNIEnv
   return guarded(env, "linear", [&] {
     return release(at::_ops::linear::call(tensor(x), tensor(weight), optionalTensor(bias)));
   });
+}
+
+// Tensor.contiguous(): a row-major copy of a permuted view (the same tensor when it already is one).
+// DJL 0.36 has no such call; its clone keeps a permuted tensor's strides.
+JNIEXPORT jlong JNICALL Java_io_concepterasure_trainer_nn_FusedOps_contiguous(JNIEnv* env, jclass,
+                                                                               jlong x) {
+  return guarded(env, "contiguous", [&] { return release(tensor(x).contiguous()); });
 }
 
 JNIEXPORT jlong JNICALL Java_io_concepterasure_trainer_nn_FusedOps_silu(JNIEnv* env, jclass,

@@ -118,6 +118,46 @@ public final class FusedOps {
     return wrap(x, silu(handle(x)));
   }
 
+  /**
+   * {@code x.contiguous()}: {@code x} in row-major order, copied if it is a permuted view. A
+   * convolution given a channels-last view runs channels-last and hands that layout on to every
+   * layer after it, each copying its weights (and, in backward, its gradients) to match; diffusers
+   * calls {@code .contiguous()} before such convolutions for this reason.
+   */
+  public static NDArray contiguous(NDArray x) {
+    ensureLoaded();
+    return wrap(x, contiguous(handle(x)));
+  }
+
+  /**
+   * One parameter's Adam update in place, as {@code torch.optim.Adam}'s per-tensor form computes it
+   * ({@code lerp_}, {@code mul_().addcmul_}, {@code addcdiv_}; no weight decay, no AMSGrad). Reads
+   * {@code param}'s gradient (zeros when it has none) without recording a graph.
+   *
+   * @param stepSize {@code lr / (1 - beta1^t)}
+   * @param correction2Sqrt {@code sqrt(1 - beta2^t)}
+   */
+  public static void adamStep(
+      NDArray param,
+      NDArray mean,
+      NDArray variance,
+      double beta1,
+      double beta2,
+      double stepSize,
+      double correction2Sqrt,
+      double epsilon) {
+    ensureLoaded();
+    adamStep(
+        handle(param),
+        handle(mean),
+        handle(variance),
+        beta1,
+        beta2,
+        stepSize,
+        correction2Sqrt,
+        epsilon);
+  }
+
   /** A block of layers: its inputs to its outputs. */
   @FunctionalInterface
   public interface Block {
@@ -292,6 +332,18 @@ public final class FusedOps {
   private static native long linear(long x, long weight, long bias);
 
   private static native long silu(long x);
+
+  private static native long contiguous(long x);
+
+  private static native void adamStep(
+      long param,
+      long mean,
+      long variance,
+      double beta1,
+      double beta2,
+      double stepSize,
+      double correction2Sqrt,
+      double epsilon);
 
   private static native boolean gradEnabled();
 

@@ -9,7 +9,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.training.GradientCollector;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -195,6 +198,37 @@ class FusedOpsTest {
       assertSameOutputAndGradients(
           new NDList(manager.randomNormal(new Shape(3, 7, 11)).mul(Tensors.scalar(manager, 4f))),
           x -> Activations.silu(x.get(0)));
+    }
+  }
+
+  /** libtorch's is_contiguous, which DJL 0.36 has but keeps package-private. */
+  private static boolean isContiguous(NDArray x) throws ReflectiveOperationException {
+    Class<?> library = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+    Field lib = library.getDeclaredField("LIB");
+    lib.setAccessible(true);
+    Method method = library.getDeclaredMethod("torchIsContiguous", long.class);
+    method.setAccessible(true);
+    return (boolean) method.invoke(lib.get(null), ((PtNDArray) x).getHandle());
+  }
+
+  @Test
+  void contiguousCopiesAChannelsLastViewToRowMajorWithGradients() throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      // Transformer2DModel's tokens [batch, h*w, channels] back to a feature map: a permuted view.
+      NDArray tokens = manager.randomNormal(new Shape(2, 15, 4));
+      NDArray view = tokens.reshape(2, 3, 5, 4).transpose(0, 3, 1, 2);
+      assertThat(isContiguous(view)).isFalse();
+      NDArray copy = FusedOps.contiguous(view);
+      assertThat(isContiguous(copy)).isTrue();
+      assertThat(copy.getShape()).isEqualTo(new Shape(2, 4, 3, 5));
+      assertThat(copy.toFloatArray()).containsExactly(view.toFloatArray());
+      assertThat(isContiguous(FusedOps.contiguous(copy))).isTrue();
+      assertSameOutputAndGradients(
+          new NDList(tokens),
+          in -> {
+            NDArray map = in.get(0).reshape(2, 3, 5, 4).transpose(0, 3, 1, 2);
+            return FusedOps.enabled() ? FusedOps.contiguous(map) : map;
+          });
     }
   }
 

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.concepterasure.trainer.nn.FusedOps;
 import io.concepterasure.trainer.nn.Parameter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -64,6 +65,56 @@ class AdamOptimizerTest {
       }
       adam.close();
     }
+  }
+
+  /** Three steps of a 1000-entry parameter, fused or in DJL's operators: the final weights. */
+  private static float[] threeSteps(boolean fused) {
+    String before = System.getProperty(FusedOps.ENABLED_PROPERTY);
+    System.setProperty(FusedOps.ENABLED_PROPERTY, Boolean.toString(fused));
+    Engine.getInstance().setRandomSeed(20261203);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Parameter p = new Parameter(new Shape(1000));
+      p.set(manager.randomNormal(new Shape(1000)));
+      p.array().setRequiresGradient(true);
+      NDArray[] gradients = new NDArray[3];
+      for (int t = 0; t < 3; t++) {
+        gradients[t] = manager.randomNormal(new Shape(1000));
+      }
+      try (AdamOptimizer adam = new AdamOptimizer(Map.of("w", p), 0.01f)) {
+        for (NDArray g : gradients) {
+          try (NDScope scope = new NDScope()) {
+            backward(p.array(), g.toFloatArray());
+            adam.step();
+          }
+        }
+      }
+      return p.array().toFloatArray();
+    } finally {
+      if (before == null) {
+        System.clearProperty(FusedOps.ENABLED_PROPERTY);
+      } else {
+        System.setProperty(FusedOps.ENABLED_PROPERTY, before);
+      }
+    }
+  }
+
+  @Test
+  void theFusedUpdateEqualsTheUpdateInDjlsOperators() {
+    float[] fused = threeSteps(true);
+    float[] unfused = threeSteps(false);
+    float[] start;
+    Engine.getInstance().setRandomSeed(20261203);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      start = manager.randomNormal(new Shape(1000)).toFloatArray();
+    }
+    double moved = 0;
+    for (int i = 0; i < fused.length; i++) {
+      // lerp_ and addcdiv_ round differently from the spelled-out update: float rounding only.
+      assertThat(fused[i]).as("w[%d]", i).isCloseTo(unfused[i], offset(1e-6f));
+      moved += Math.abs(fused[i] - start[i]) / fused.length;
+    }
+    // The weights moved (Adam's first step moves each by the learning rate, 0.01).
+    assertThat(moved).isGreaterThan(5e-3);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.concepterasure.trainer.diffusion.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import io.concepterasure.trainer.nn.Conv2d;
+import io.concepterasure.trainer.nn.FusedOps;
 import io.concepterasure.trainer.nn.GroupNorm;
 import io.concepterasure.trainer.nn.Linear;
 import io.concepterasure.trainer.nn.Module;
@@ -96,6 +97,9 @@ public final class Transformer2DModel extends Module {
   }
 
   private static NDArray toFeatureMap(NDArray x, long batch, long height, long width) {
-    return x.reshape(batch, height, width, x.getShape().get(2)).transpose(0, 3, 1, 2);
+    NDArray map = x.reshape(batch, height, width, x.getShape().get(2)).transpose(0, 3, 1, 2);
+    // Row-major again, as diffusers' .contiguous(): a channels-last view would make proj_out and
+    // every convolution after it run channels-last, copying their weights and gradients each call.
+    return FusedOps.enabled() ? FusedOps.contiguous(map) : map;
   }
 }
